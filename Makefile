@@ -1,0 +1,85 @@
+# Sparkify warehouse. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The DuckDB demo needs no profile of yours: the example is copied here when missing.
+export DBT_PROFILES_DIR ?= $(CURDIR)/.dbt
+# local (DuckDB) or redshift.
+TARGET ?= local
+export DBT_TARGET := $(TARGET)
+# Where `make load` reads raw JSON: a directory or an s3:// prefix.
+LOCATION ?= data/generated
+# Knobs of `make data`.
+USERS ?= 100
+DAYS ?= 30
+SONGS ?= 71
+SEED ?= 42
+# The Redshift target reads its connection from the Terraform outputs (make infra-env).
+REDSHIFT_ENV := .env.redshift
+ifeq ($(TARGET),redshift)
+  ifneq ($(wildcard $(REDSHIFT_ENV)),)
+    include $(REDSHIFT_ENV)
+    export
+  endif
+endif
+
+DBT := $(BIN)/dbt
+INSTALLED := $(VENV)/.installed
+PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
+
+.PHONY: help install data load build pipeline demo docs docs-serve lint test bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	touch $@
+
+$(PROFILE): profiles.example.yml
+	mkdir -p $(DBT_PROFILES_DIR)
+	cp profiles.example.yml $@
+
+install: $(INSTALLED) $(PROFILE) ## Create .venv with the pinned dependencies and a dbt profile
+	@echo "Installed; activate with: source $(BIN)/activate"
+
+data: $(INSTALLED) ## Generate a seeded sample into data/generated (USERS, DAYS, SONGS, SEED)
+	$(BIN)/python -m sparkify.generate --out data/generated --users $(USERS) --days $(DAYS) --songs $(SONGS) --seed $(SEED)
+
+load: install ## Load raw JSON from LOCATION into the staging tables (TARGET=local|redshift)
+	$(DBT) run-operation load_raw --args "{location: '$(LOCATION)'}"
+
+build: install ## Build and test the star schema (dbt build)
+	$(DBT) build
+
+pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process
+	$(BIN)/python -m sparkify.pipeline --location '$(LOCATION)'
+
+demo: install data ## The whole pipeline on DuckDB from generated data, with two analyses
+	$(BIN)/python -m sparkify.pipeline --location data/generated --show most_played_songs --show busiest_weekday
+	@echo "Browse the lineage and docs with: make docs-serve"
+
+docs: install ## Generate the dbt docs site (target/index.html)
+	$(DBT) docs generate
+
+docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhost:8080
+	$(DBT) docs serve --port 8080
+
+lint: install ## ruff for Python, sqlfluff for SQL, terraform fmt
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models analyses tests macros
+
+test: lint ## The full test suite: lint, then pytest (dbt build on the real sample included)
+	$(BIN)/pytest
+
+bench: install ## Time load + build + test on the real sample; print wall time and memory
+	$(BIN)/python scripts/benchmark.py
+
+clean: ## Remove generated data, the DuckDB file and dbt artefacts
+	rm -rf data target logs

@@ -1,0 +1,30 @@
+-- Reconciliation: every distinct NextSong event is exactly one songplay, none lost, none
+-- fanned out by the song match. Returns a row, and so fails, when the counts differ.
+with
+
+nextsong_events as (
+
+    select count(*) as event_count
+    from (
+        select distinct
+            user_id,
+            session_id,
+            item_in_session
+        from {{ ref('stg_sparkify__events') }}
+        where page = 'NextSong'
+    ) as distinct_plays
+
+),
+
+songplays as (
+
+    select count(*) as songplay_count from {{ ref('songplays') }}
+
+)
+
+select
+    nextsong_events.event_count,
+    songplays.songplay_count
+from nextsong_events
+cross join songplays
+where nextsong_events.event_count <> songplays.songplay_count
