@@ -28,9 +28,14 @@ endif
 
 DBT := $(BIN)/dbt
 INSTALLED := $(VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
+# Terraform uses a local provider mirror when this machine has one (offline), else the registry.
+TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 
-.PHONY: help install data load build pipeline demo docs docs-serve lint test bench clean
+.PHONY: help install data load build pipeline demo docs docs-serve lint test bench clean \
+        infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -39,6 +44,12 @@ $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	touch $@
+
+$(CHECKOV_INSTALLED): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 $(PROFILE): profiles.example.yml
@@ -70,16 +81,33 @@ docs: install ## Generate the dbt docs site (target/index.html)
 docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhost:8080
 	$(DBT) docs serve --port 8080
 
-lint: install ## ruff for Python, sqlfluff for SQL, terraform fmt
+lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, terraform fmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models analyses tests macros
+	$(BIN)/sqlfluff lint models analyses tests
+	terraform fmt -check -recursive terraform
 
-test: lint ## The full test suite: lint, then pytest (dbt build on the real sample included)
+test: lint $(CHECKOV_INSTALLED) ## The full test suite: lint, then pytest (dbt on the real sample, Terraform, checkov, emulator)
 	$(BIN)/pytest
 
 bench: install ## Time load + build + test on the real sample; print wall time and memory
 	$(BIN)/python scripts/benchmark.py
+
+infra-init: ## terraform init in terraform/ (with the local provider mirror, when there is one)
+	$(TERRAFORM_INIT)
+
+infra-plan: infra-init ## Show what terraform apply would change
+	terraform -chdir=terraform plan
+
+infra-apply: infra-init ## Create the Redshift cluster, its role and security group (billed!), then write .env.redshift
+	terraform -chdir=terraform apply
+	$(MAKE) infra-env
+
+infra-env: install ## Write the Terraform outputs to .env.redshift, read by `make load TARGET=redshift` and dbt
+	$(BIN)/python -m sparkify.aws env-file --out $(REDSHIFT_ENV)
+
+infra-destroy: infra-init ## Delete everything infra-apply created
+	terraform -chdir=terraform destroy
 
 clean: ## Remove generated data, the DuckDB file and dbt artefacts
 	rm -rf data target logs

@@ -1,0 +1,58 @@
+locals {
+  read_buckets = distinct([for source in var.s3_read_sources : source.bucket])
+  read_objects = flatten([
+    for source in var.s3_read_sources : [
+      for prefix in source.prefixes : "arn:aws:s3:::${source.bucket}/${trimsuffix(prefix, "/")}*"
+    ]
+  ])
+  # ListBucket is granted per bucket, narrowed to the listed prefixes by condition.
+  list_prefixes = {
+    for source in var.s3_read_sources : source.bucket => flatten([
+      for prefix in source.prefixes : [trimsuffix(prefix, "/"), "${trimsuffix(prefix, "/")}/*"]
+    ])...
+  }
+}
+
+resource "aws_iam_role" "redshift_s3_read" {
+  name        = "${var.cluster_identifier}-redshift-s3-read"
+  description = "Assumed by the ${var.cluster_identifier} Redshift cluster to COPY from the listed S3 prefixes"
+
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "redshift.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "s3_read" {
+  name = "s3-read-listed-prefixes"
+  role = aws_iam_role.redshift_s3_read.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [{
+        Sid      = "ReadListedObjects"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = local.read_objects
+      }],
+      [for index, bucket in local.read_buckets : {
+        Sid       = "ListListedPrefixes${index}"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = "arn:aws:s3:::${bucket}"
+        Condition = { StringLike = { "s3:prefix" = distinct(flatten(local.list_prefixes[bucket])) } }
+      }],
+      [{
+        Sid      = "LocateListedBuckets"
+        Effect   = "Allow"
+        Action   = ["s3:GetBucketLocation"]
+        Resource = [for bucket in local.read_buckets : "arn:aws:s3:::${bucket}"]
+      }]
+    )
+  })
+}

@@ -1,0 +1,239 @@
+# Offline: every AWS call is answered by a mock provider.
+mock_provider "aws" {
+  mock_data "aws_vpc" {
+    defaults = { id = "vpc-0a1b2c3d4e5f60718" }
+  }
+  mock_data "aws_subnets" {
+    defaults = { ids = ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"] }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read" }
+  }
+}
+
+variables {
+  allowed_cidr_blocks = ["203.0.113.10/32", "198.51.100.0/24"]
+}
+
+run "secure_defaults" {
+  command = apply
+
+  assert {
+    condition     = aws_redshift_cluster.this.encrypted == true
+    error_message = "The cluster must be encrypted at rest."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.publicly_accessible == false
+    error_message = "The cluster must not be publicly accessible by default."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.manage_master_password == true && aws_redshift_cluster.this.master_password == null
+    error_message = "The admin password must be managed by Secrets Manager, never set in configuration."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.master_username != "awsuser"
+    error_message = "The admin user must not be the well-known awsuser."
+  }
+
+  assert {
+    condition     = contains([for p in aws_redshift_parameter_group.this.parameter : "${p.name}=${p.value}"], "require_ssl=true")
+    error_message = "require_ssl must be set in the parameter group."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.cluster_parameter_group_name == aws_redshift_parameter_group.this.name
+    error_message = "The cluster must use the parameter group that requires SSL."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.automated_snapshot_retention_period >= 1 && aws_redshift_cluster.this.skip_final_snapshot == false
+    error_message = "Automated snapshots must be retained and a final snapshot taken by default."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.cluster_type == "single-node"
+    error_message = "One node must make a single-node cluster."
+  }
+
+  assert {
+    condition = alltrue([
+      for rule in aws_vpc_security_group_ingress_rule.from_cidr : rule.from_port == 5439 && rule.to_port == 5439 && rule.ip_protocol == "tcp"
+    ])
+    error_message = "Ingress must be TCP port 5439 only."
+  }
+
+  assert {
+    condition     = toset([for rule in aws_vpc_security_group_ingress_rule.from_cidr : rule.cidr_ipv4]) == toset(var.allowed_cidr_blocks)
+    error_message = "Ingress must come from exactly the allowed CIDR blocks."
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.from_security_group) == 0
+    error_message = "No security group may reach the cluster unless listed."
+  }
+
+  assert {
+    condition = alltrue([
+      for rule in concat(values(aws_vpc_security_group_ingress_rule.from_cidr), [aws_vpc_security_group_egress_rule.https]) : rule.description != null && rule.description != ""
+    ])
+    error_message = "Every security group rule must carry a description."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.https.from_port == 443 && aws_vpc_security_group_egress_rule.https.to_port == 443
+    error_message = "Egress must be HTTPS only."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.default_iam_role_arn == aws_iam_role.redshift_s3_read.arn && contains(aws_redshift_cluster.this.iam_roles, aws_iam_role.redshift_s3_read.arn)
+    error_message = "The S3 read role must be attached to the cluster as its default IAM role."
+  }
+
+  assert {
+    condition = alltrue([
+      for statement in jsondecode(aws_iam_role.redshift_s3_read.assume_role_policy).Statement :
+      statement.Principal.Service == "redshift.amazonaws.com"
+    ])
+    error_message = "Only Redshift may assume the role."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement :
+      [for resource in flatten([statement.Resource]) : resource != "*" && startswith(resource, "arn:aws:s3:::udacity-dend")]
+    ]))
+    error_message = "The S3 policy must name the listed bucket only, with no * resource."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement : flatten([statement.Resource]) if statement.Sid == "ReadListedObjects"
+      ])) == toset([
+      "arn:aws:s3:::udacity-dend/log_data*",
+      "arn:aws:s3:::udacity-dend/song_data*",
+      "arn:aws:s3:::udacity-dend/log_json_path.json*",
+    ])
+    error_message = "GetObject must be scoped to the listed prefixes."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement :
+      [for action in flatten([statement.Action]) : contains(["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"], action)]
+    ]))
+    error_message = "The role may only read from S3."
+  }
+
+  assert {
+    condition     = length(aws_redshift_logging.this) == 0 && aws_redshift_cluster.this.enhanced_vpc_routing == false
+    error_message = "Audit logging and enhanced VPC routing are off unless asked for."
+  }
+
+  assert {
+    condition = alltrue([
+      output.host != null, output.port == 5439, output.database == "sparkify", output.cluster_identifier == "sparkify",
+      output.iam_role_arn == aws_iam_role.redshift_s3_read.arn, output.region == "us-west-2", output.admin_secret_arn != null,
+    ])
+    error_message = "The outputs the loader reads must all be present."
+  }
+}
+
+run "multi_node_with_options" {
+  command = plan
+
+  variables {
+    number_of_nodes            = 3
+    publicly_accessible        = true
+    kms_key_arn                = "arn:aws:kms:us-west-2:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+    audit_log_bucket           = "sparkify-audit-logs"
+    enhanced_vpc_routing       = true
+    final_snapshot_on_destroy  = false
+    allowed_security_group_ids = ["sg-0123456789abcdef0"]
+    s3_read_sources            = [{ bucket = "my-sparkify-copy", prefixes = ["raw/log_data/", "raw/song_data/"] }]
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.cluster_type == "multi-node" && aws_redshift_cluster.this.number_of_nodes == 3
+    error_message = "Three nodes must make a multi-node cluster."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.publicly_accessible && aws_redshift_cluster.this.kms_key_id == var.kms_key_arn
+    error_message = "Public access and the customer KMS key must follow the variables."
+  }
+
+  assert {
+    condition     = length(aws_redshift_logging.this) == 1 && aws_redshift_cluster.this.enhanced_vpc_routing
+    error_message = "Audit logging and enhanced VPC routing must follow the variables."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this.skip_final_snapshot && aws_redshift_cluster.this.final_snapshot_identifier == null
+    error_message = "final_snapshot_on_destroy = false must skip the final snapshot."
+  }
+
+  assert {
+    condition     = [for rule in aws_vpc_security_group_ingress_rule.from_security_group : rule.referenced_security_group_id] == ["sg-0123456789abcdef0"]
+    error_message = "Listed security groups must reach port 5439."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement : flatten([statement.Resource]) if statement.Sid == "ReadListedObjects"
+    ])) == toset(["arn:aws:s3:::my-sparkify-copy/raw/log_data*", "arn:aws:s3:::my-sparkify-copy/raw/song_data*"])
+    error_message = "GetObject must follow s3_read_sources."
+  }
+}
+
+run "rejects_open_ingress" {
+  command = plan
+
+  variables {
+    allowed_cidr_blocks = ["203.0.113.10/32", "0.0.0.0/0"]
+  }
+
+  expect_failures = [var.allowed_cidr_blocks]
+}
+
+run "rejects_open_ingress_written_otherwise" {
+  command = plan
+
+  variables {
+    allowed_cidr_blocks = ["0.0.0.0/00"]
+  }
+
+  expect_failures = [var.allowed_cidr_blocks]
+}
+
+run "rejects_awsuser" {
+  command = plan
+
+  variables {
+    admin_username = "awsuser"
+  }
+
+  expect_failures = [var.admin_username]
+}
+
+run "rejects_wildcard_prefixes" {
+  command = plan
+
+  variables {
+    s3_read_sources = [{ bucket = "udacity-dend", prefixes = ["*"] }]
+  }
+
+  expect_failures = [var.s3_read_sources]
+}
+
+run "requires_subnets_with_a_vpc" {
+  command = plan
+
+  variables {
+    vpc_id = "vpc-0123456789abcdef0"
+  }
+
+  expect_failures = [aws_redshift_subnet_group.this]
+}

@@ -1,0 +1,158 @@
+"""The Terraform configuration: format, validation, mocked tests, checkov, and a real
+apply / plan / destroy cycle against the local AWS emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from aws_emulator import aws_emulator
+from conftest import PROJECT_DIR
+
+TERRAFORM_DIR = PROJECT_DIR / "terraform"
+TERRAFORM = shutil.which("terraform")
+CHECKOV = PROJECT_DIR / ".venv-checkov/bin/checkov"
+
+if TERRAFORM is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("terraform is not on PATH")
+    pytest.skip("terraform is not on PATH", allow_module_level=True)
+
+
+def terraform(*args: str, cwd: Path, env: dict[str, str] | None = None, check: bool = True):
+    result = subprocess.run(
+        [TERRAFORM, *args], cwd=cwd, env={**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", **(env or {})},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if check and result.returncode != 0:
+        raise AssertionError(f"terraform {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def init(workdir: Path) -> None:
+    plugin_dir = subprocess.run(
+        [PROJECT_DIR / "scripts/terraform-plugin-dir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    terraform("init", "-backend=false", *([f"-plugin-dir={plugin_dir}"] if plugin_dir else []), cwd=workdir)
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory) -> Path:
+    """A copy of terraform/ (so no .terraform lands in the project), initialised."""
+    workdir = tmp_path_factory.mktemp("terraform")
+    shutil.copytree(
+        TERRAFORM_DIR, workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*")
+    )
+    init(workdir)
+    return workdir
+
+
+def test_format_is_canonical():
+    result = terraform("fmt", "-check", "-recursive", "-diff", cwd=TERRAFORM_DIR, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+def test_configuration_is_valid(initialised):
+    assert "The configuration is valid" in terraform("validate", "-no-color", cwd=initialised).stdout
+
+
+def test_mocked_terraform_tests_pass(initialised):
+    result = terraform("test", "-no-color", cwd=initialised, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "7 passed, 0 failed" in result.stdout
+
+
+def test_checkov_finds_no_failed_check():
+    if not CHECKOV.exists():
+        pytest.fail("checkov is missing: `make test` installs it into .venv-checkov")
+    result = subprocess.run(
+        [CHECKOV, "-d", str(TERRAFORM_DIR), "--framework", "terraform", "--skip-download", "--compact",
+         "--output", "json"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["failed"] == 0, result.stdout
+    assert summary["passed"] > 20
+    # Every skip carries its reason inline.
+    skips = json.loads(result.stdout)["results"]["skipped_checks"]
+    assert all(check["check_result"].get("suppress_comment") for check in skips)
+
+
+EMULATOR_OVERRIDE = """
+provider "aws" {{
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  s3_use_path_style           = true
+  # A call the emulator lacks must fail at once, not retry for minutes.
+  max_retries = 1
+  endpoints {{
+    ec2      = "{url}"
+    iam      = "{url}"
+    redshift = "{url}"
+    s3       = "{url}"
+    sts      = "{url}"
+  }}
+}}
+"""
+
+
+def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
+    workdir = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_DIR, workdir, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "tests"))
+    variables = ["-var", 'allowed_cidr_blocks=["198.51.100.7/32"]', "-no-color"]
+    with aws_emulator() as url:
+        # The override exists only in this copy: the project's provider block never names the emulator.
+        (workdir / "emulator_override.tf").write_text(EMULATOR_OVERRIDE.format(url=url))
+        init(workdir)
+        aws = {"endpoint_url": url, "region_name": "us-west-2", "aws_access_key_id": "testing",
+               "aws_secret_access_key": "testing"}  # fmt: skip
+
+        terraform("apply", "-auto-approve", *variables, cwd=workdir)
+        outputs = {
+            name: value["value"] for name, value in json.loads(terraform("output", "-json", cwd=workdir).stdout).items()
+        }
+        assert {"host", "port", "database", "cluster_identifier", "iam_role_arn", "region", "admin_secret_arn"} <= set(
+            outputs
+        )
+        assert all(outputs[name] not in ("", None) for name in outputs)
+
+        cluster = boto3.client("redshift", **aws).describe_clusters(ClusterIdentifier=outputs["cluster_identifier"])[
+            "Clusters"
+        ][0]
+        assert cluster["Encrypted"] is True and cluster["PubliclyAccessible"] is False
+        assert [role["IamRoleArn"] for role in cluster["IamRoles"]] == [outputs["iam_role_arn"]]
+        group = boto3.client("ec2", **aws).describe_security_groups(GroupIds=[outputs["security_group_id"]])[
+            "SecurityGroups"
+        ][0]
+        assert [(p["FromPort"], p["ToPort"], [r["CidrIp"] for r in p["IpRanges"]]) for p in group["IpPermissions"]] == [
+            (5439, 5439, ["198.51.100.7/32"])
+        ]
+
+        # The loader's env file is written from these outputs, with no copy-paste and no secret.
+        env_file = tmp_path / ".env.redshift"
+        subprocess.run(
+            [sys.executable, "-m", "sparkify.aws", "env-file", "--terraform-dir", str(workdir), "--out", str(env_file)],
+            cwd=PROJECT_DIR, check=True, capture_output=True,
+        )  # fmt: skip
+        written = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if not line.startswith("#"))
+        assert written["SPARKIFY_REDSHIFT_HOST"] == outputs["host"]
+        assert written["SPARKIFY_REDSHIFT_CLUSTER_ID"] == outputs["cluster_identifier"]
+        assert written["SPARKIFY_REDSHIFT_IAM_ROLE_ARN"] == outputs["iam_role_arn"]
+        assert written["SPARKIFY_AWS_REGION"] == "us-west-2"
+        assert not any("PASSWORD" in name for name in written)
+
+        replan = terraform("plan", "-detailed-exitcode", *variables, cwd=workdir, check=False)
+        assert replan.returncode == 0, "a plan right after apply must show no changes:\n" + replan.stdout
+
+        terraform("destroy", "-auto-approve", *variables, cwd=workdir)
+        assert boto3.client("redshift", **aws).describe_clusters()["Clusters"] == []
+        assert json.loads((workdir / "terraform.tfstate").read_text())["resources"] == []
