@@ -52,8 +52,9 @@ $(CHECKOV_INSTALLED): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
+# The local target keeps its DuckDB file in data/, which DuckDB will not create.
 $(PROFILE): profiles.example.yml
-	mkdir -p $(DBT_PROFILES_DIR)
+	mkdir -p $(DBT_PROFILES_DIR) data
 	cp profiles.example.yml $@
 
 install: $(INSTALLED) $(PROFILE) ## Create .venv with the pinned dependencies and a dbt profile
