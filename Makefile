@@ -34,7 +34,7 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 
-.PHONY: help install data load build pipeline demo docs docs-serve lint test bench clean \
+.PHONY: help install data load build pipeline demo docs docs-serve lint test bench clean upload stage \
         infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
@@ -52,19 +52,28 @@ $(CHECKOV_INSTALLED): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
-# The local target keeps its DuckDB file in data/, which DuckDB will not create.
 $(PROFILE): profiles.example.yml
-	mkdir -p $(DBT_PROFILES_DIR) data
+	mkdir -p $(DBT_PROFILES_DIR)
 	cp profiles.example.yml $@
 
 install: $(INSTALLED) $(PROFILE) ## Create .venv with the pinned dependencies and a dbt profile
+	@# The local target keeps its DuckDB file in data/, which DuckDB will not create.
+	@mkdir -p data
 	@echo "Installed; activate with: source $(BIN)/activate"
 
 data: $(INSTALLED) ## Generate a seeded sample into data/generated (USERS, DAYS, SONGS, SEED)
 	$(BIN)/python -m sparkify.generate --out data/generated --users $(USERS) --days $(DAYS) --songs $(SONGS) --seed $(SEED)
 
-load: install ## Load raw JSON from LOCATION into the staging tables (TARGET=local|redshift)
-	$(DBT) run-operation load_raw --args "{location: '$(LOCATION)'}"
+load: install ## Load raw JSON from LOCATION (a directory or s3:// prefix) into the staging tables (TARGET=local|redshift)
+	@if [[ '$(LOCATION)' == s3://* ]]; then $(BIN)/python -m sparkify.aws check '$(LOCATION)'; fi
+	SPARKIFY_DUCKDB_EXTENSIONS=$$($(BIN)/python -m sparkify.duckdb_extensions) \
+	  $(DBT) run-operation load_raw --args "{location: '$(LOCATION)'}"
+
+upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/prefix, song files compacted
+	$(BIN)/python -m sparkify.aws upload '$(or $(LOCAL),data/generated)' '$(DEST)'
+
+stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to DEST=s3://bucket/prefix, songs compacted
+	$(BIN)/python -m sparkify.aws stage '$(or $(SOURCE),s3://udacity-dend)' '$(DEST)'
 
 build: install ## Build and test the star schema (dbt build)
 	$(DBT) build

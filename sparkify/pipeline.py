@@ -7,14 +7,20 @@ parsed once instead of per command, which halves the wall time on small data.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 import yaml
 
+from sparkify import duckdb_extensions
+
 
 def run(location: str, target: str | None = None, max_rejects: int | None = None, show: tuple[str, ...] = ()) -> bool:
     from dbt.cli.main import dbtRunner  # imported here: it takes seconds, and --help should not wait
+
+    if location.startswith("s3://"):
+        os.environ.setdefault(duckdb_extensions.ENV_VAR, duckdb_extensions.env_value())
 
     common = ["--target", target] if target else []
     load_args = {"location": location}

@@ -106,3 +106,33 @@
       'rows_loaded': rows_valid if rows_rejected <= max_rejects else 0,
       'rows_rejected': rows_rejected}) %}
 {% endmacro %}
+
+
+{#- Lets DuckDB read s3:// with the AWS credential chain (environment, profile, SSO...),
+    so no key appears in SQL. The extensions load by path from the project's wheels;
+    AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) points at an S3-compatible endpoint. -#}
+{% macro duckdb_enable_s3() %}
+  {%- set extensions = env_var('SPARKIFY_DUCKDB_EXTENSIONS', '') -%}
+  {%- if not extensions -%}
+    {{ exceptions.raise_compiler_error(
+        "Reading s3:// on DuckDB needs the httpfs and aws extensions shipped in the project's wheels: "
+        ~ "run `make load`, or set SPARKIFY_DUCKDB_EXTENSIONS=$(python -m sparkify.duckdb_extensions).") }}
+  {%- endif -%}
+  {%- for path in extensions.split(",") -%}
+    {% do run_query("load " ~ dbt.string_literal(path)) %}
+  {%- endfor -%}
+  {%- set endpoint = env_var('AWS_ENDPOINT_URL_S3', env_var('AWS_ENDPOINT_URL', '')) -%}
+  {%- set region = env_var('AWS_REGION', env_var('AWS_DEFAULT_REGION', '')) -%}
+  {% call statement('create_s3_secret') %}
+    create or replace secret sparkify_s3 (
+        type s3,
+        provider credential_chain
+        {%- if region %}, region {{ dbt.string_literal(region) }}{% endif %}
+        {%- if endpoint %},
+        endpoint {{ dbt.string_literal(endpoint.split('://')[-1].rstrip('/')) }},
+        use_ssl {{ 'true' if endpoint.startswith('https://') else 'false' }},
+        url_style 'path'
+        {%- endif %}
+    )
+  {% endcall %}
+{% endmacro %}

@@ -46,40 +46,64 @@
 {% endmacro %}
 
 
+{#- The columns of the load's bookkeeping tables, shared by every adapter. -#}
+{% macro load_bookkeeping_tables() %}
+  {% do return({
+    'load_audit': {'columns': [
+        {'name': 'load_id', 'type': 'varchar(64)'},
+        {'name': 'source_table', 'type': 'varchar(64)'},
+        {'name': 'location', 'type': 'varchar(1024)'},
+        {'name': 'files', 'type': 'integer'},
+        {'name': 'rows_loaded', 'type': 'bigint'},
+        {'name': 'rows_rejected', 'type': 'bigint'},
+        {'name': 'max_rejects', 'type': 'integer'},
+        {'name': 'status', 'type': 'varchar(16)'},
+        {'name': 'started_at', 'type': 'timestamp'},
+        {'name': 'finished_at', 'type': 'timestamp'},
+    ]},
+    'load_rejects': {'columns': [
+        {'name': 'load_id', 'type': 'varchar(64)'},
+        {'name': 'source_table', 'type': 'varchar(64)'},
+        {'name': 'file_name', 'type': 'varchar(1024)'},
+        {'name': 'line_number', 'type': 'bigint'},
+        {'name': 'reason', 'type': 'varchar(1024)'},
+        {'name': 'raw_line', 'type': 'varchar(65535)'},
+    ]},
+  }) %}
+{% endmacro %}
+
+
+{#- `create table if not exists` for one raw table, as SQL text. -#}
+{% macro raw_table_ddl(schema, name, columns) %}
+  {%- set ddl -%}
+create table if not exists {{ schema }}.{{ name }} (
+{%- for column in columns %}
+    {{ column.name }} {{ column.type }}{{ ',' if not loop.last }}
+{%- endfor %}
+){{ adapter.dispatch('raw_table_options', 'sparkify')(name) }}
+  {%- endset -%}
+  {% do return(ddl) %}
+{% endmacro %}
+
+
+{#- Storage options after a raw table's column list: none by default. -#}
+{% macro default__raw_table_options(name) %}{% endmacro %}
+
+{#- Redshift: the staging tables are read whole by the staging views, so spread them
+    evenly; the bookkeeping tables are tiny. -#}
+{% macro redshift__raw_table_options(name) -%}
+  {{ ' diststyle even' if name.startswith('staging_') else ' diststyle all' }}
+{%- endmacro %}
+
+
 {#- Creates the raw schema, the staging tables and the load bookkeeping tables when missing. -#}
 {% macro create_load_tables(schema) %}
   {% do run_query('create schema if not exists ' ~ schema) %}
   {% for name, table in raw_staging_tables().items() %}
-    {% call statement('create_' ~ name) %}
-      create table if not exists {{ schema }}.{{ name }} (
-        {%- for column in table.columns %}
-        {{ column.name }} {{ column.type }}{{ ',' if not loop.last }}
-        {%- endfor %}
-      )
-    {% endcall %}
+    {% do run_query(raw_table_ddl(schema, name, table.columns)) %}
   {% endfor %}
-  {% call statement('create_load_audit') %}
-    create table if not exists {{ schema }}.load_audit (
-      load_id varchar(64),
-      source_table varchar(64),
-      location varchar(1024),
-      files integer,
-      rows_loaded bigint,
-      rows_rejected bigint,
-      max_rejects integer,
-      status varchar(16),
-      started_at timestamp,
-      finished_at timestamp
-    )
-  {% endcall %}
-  {% call statement('create_load_rejects') %}
-    create table if not exists {{ schema }}.load_rejects (
-      load_id varchar(64),
-      source_table varchar(64),
-      file_name varchar(1024),
-      line_number bigint,
-      reason varchar(1024),
-      raw_line varchar(65535)
-    )
-  {% endcall %}
+  {% for name, table in load_bookkeeping_tables().items() %}
+    {% do run_query(raw_table_ddl(schema, name, table.columns)) %}
+  {% endfor %}
+  {% do adapter.commit() %}
 {% endmacro %}

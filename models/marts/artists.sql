@@ -1,3 +1,5 @@
+{{ config(sort='artist_id') }}
+
 with
 
 songs as (

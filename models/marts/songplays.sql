@@ -1,3 +1,9 @@
+-- Redshift layout: distributed on start_time, the join key of time, the largest dimension
+-- (one row per distinct play time, growing with the fact), so that join stays on each node;
+-- song_id would pile the many unmatched plays (null) onto one slice. Sorted by start_time
+-- for time-range scans. users, songs and artists are small: DISTSTYLE ALL.
+{{ config(dist='start_time', sort='start_time') }}
+
 with
 
 events as (

@@ -1,3 +1,5 @@
+{{ config(sort='song_id') }}
+
 with
 
 songs as (

@@ -1,3 +1,5 @@
+{{ config(dist='start_time', sort='start_time') }}
+
 with
 
 songplays as (

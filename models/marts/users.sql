@@ -1,3 +1,5 @@
+{{ config(sort='user_id') }}
+
 with
 
 events as (

@@ -1,0 +1,168 @@
+"""The boto3 helpers against the local S3 emulator, and DuckDB loading from s3://."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from aws_emulator import aws_emulator
+from conftest import PROJECT_DIR
+
+from sparkify import aws, generate
+
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with aws_emulator() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def aws_env(emulator) -> dict[str, str]:
+    """What a process needs to reach the emulator, and nothing else: no real AWS."""
+    return {**CREDENTIALS, "AWS_ENDPOINT_URL_S3": emulator, "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+
+
+@pytest.fixture
+def s3(emulator, aws_env, monkeypatch, request):
+    for name, value in aws_env.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3")
+    bucket = "sparkify-" + request.node.name.replace("_", "-")[:40].lower().strip("-")
+    client.create_bucket(Bucket=bucket)
+    client.bucket = bucket
+    return client
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("dataset")
+    generate.generate(root, users=8, days=3, songs=25, seed=9)
+    return root
+
+
+def keys(s3, prefix: str = "") -> list[str]:
+    return sorted(obj["Key"] for obj in s3.list_objects_v2(Bucket=s3.bucket, Prefix=prefix).get("Contents", []))
+
+
+def test_compact_deals_records_round_robin():
+    assert aws.compact([b'{"a":1}\n', b'{"a":2}', b'{"a":3}'], 2) == [b'{"a":1}\n{"a":3}', b'{"a":2}']
+    assert aws.compact([b"{}"], 4) == [b"{}"]
+
+
+def test_s3_locations_parse_and_refuse_other_urls():
+    assert aws.S3Location.parse("s3://bucket/a/b/").url("log_data/") == "s3://bucket/a/b/log_data/"
+    assert aws.S3Location.parse("s3://bucket").key("song_data") == "song_data"
+    with pytest.raises(aws.AwsSetupError, match="not an S3 location"):
+        aws.S3Location.parse("/local/dir")
+
+
+def test_upload_compacts_songs_and_keeps_every_record(s3, small_dataset):
+    counts = aws.upload_dataset(s3, small_dataset, f"s3://{s3.bucket}/sparkify", song_parts=4, progress=lambda _: None)
+
+    assert counts == {"log_files": 3, "song_files": 25, "song_parts": 4}
+    assert keys(s3, "sparkify/song_data/") == [f"sparkify/song_data/part-{n:05d}.json" for n in range(4)]
+    assert len(keys(s3, "sparkify/log_data/")) == 3
+    uploaded = [
+        json.loads(line)
+        for key in keys(s3, "sparkify/song_data/")
+        for line in s3.get_object(Bucket=s3.bucket, Key=key)["Body"].read().decode().splitlines()
+    ]
+    originals = [json.loads(path.read_text()) for path in small_dataset.glob("song_data/**/*.json")]
+    assert sorted(uploaded, key=lambda r: r["song_id"]) == sorted(originals, key=lambda r: r["song_id"])
+
+
+def test_check_sources_counts_objects_and_bytes(s3, small_dataset):
+    aws.upload_dataset(s3, small_dataset, f"s3://{s3.bucket}/data", song_parts=2, progress=lambda _: None)
+    summary = {source.name: source for source in aws.check_sources(s3, f"s3://{s3.bucket}/data")}
+    assert summary["log_data/"].objects == 3
+    assert summary["song_data/"].objects == 2
+    assert summary["log_json_path.json"].objects == 1
+    log_bytes = sum(path.stat().st_size for path in small_dataset.glob("log_data/**/*.json"))
+    assert summary["log_data/"].bytes == log_bytes
+
+
+def test_check_sources_names_the_missing_prefix(s3, small_dataset):
+    aws.upload_dataset(s3, small_dataset, f"s3://{s3.bucket}/data", progress=lambda _: None)
+    s3.delete_object(Bucket=s3.bucket, Key="data/log_json_path.json")
+    with pytest.raises(aws.AwsSetupError, match=f"s3://{s3.bucket}/data/log_json_path.json has no object"):
+        aws.check_sources(s3, f"s3://{s3.bucket}/data")
+    with pytest.raises(aws.AwsSetupError, match=f"s3://{s3.bucket}/elsewhere/log_data/ has no JSON objects"):
+        aws.check_sources(s3, f"s3://{s3.bucket}/elsewhere")
+
+
+def test_check_sources_reports_a_missing_bucket(s3):
+    with pytest.raises(aws.AwsSetupError, match="bucket sparkify-no-such-bucket does not exist"):
+        aws.check_sources(s3, "s3://sparkify-no-such-bucket/data")
+
+
+def test_check_command_fails_clearly(s3, aws_env):
+    result = subprocess.run(
+        [sys.executable, "-m", "sparkify.aws", "check", f"s3://{s3.bucket}/nothing"],
+        cwd=PROJECT_DIR, env={**os.environ, **aws_env}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: s3://{s3.bucket}/nothing/log_data/ has no JSON objects"
+
+
+def test_stage_copies_logs_and_compacts_songs_between_buckets(s3, small_dataset):
+    source = f"s3://{s3.bucket}/public"
+    for path in small_dataset.rglob("*.json"):  # the public layout: one object per song
+        s3.upload_file(str(path), s3.bucket, f"public/{path.relative_to(small_dataset)}")
+
+    counts = aws.stage_dataset(s3, source, f"s3://{s3.bucket}/mine", song_parts=3, progress=lambda _: None)
+
+    assert counts == {"log_files": 3, "song_files": 25, "song_parts": 3}
+    assert [key.removeprefix("mine/") for key in keys(s3, "mine/log_data/")] == [
+        key.removeprefix("public/") for key in keys(s3, "public/log_data/")
+    ]
+    assert "mine/log_json_path.json" in keys(s3, "mine/")
+    lines = [
+        line
+        for key in keys(s3, "mine/song_data/")
+        for line in s3.get_object(Bucket=s3.bucket, Key=key)["Body"].read().decode().splitlines()
+    ]
+    assert len(lines) == 25
+
+
+def staging_rows(warehouse) -> dict[str, list[tuple]]:
+    return {
+        table: warehouse.query(f"select * from raw.{table} order by all")
+        for table in ("staging_events", "staging_songs")
+    }
+
+
+def test_make_load_from_s3_gives_the_same_tables_as_from_a_directory(s3, aws_env, real_sample, warehouse):
+    location = f"s3://{s3.bucket}/sample"
+    aws.upload_dataset(s3, real_sample, location, progress=lambda _: None)
+
+    warehouse.load(real_sample)
+    from_directory = staging_rows(warehouse)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "load", f"LOCATION={location}"],
+        cwd=PROJECT_DIR, env={**warehouse.env, **aws_env}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    assert "Sources present under" in result.stdout
+    assert f"Loaded staging_events from {location}: 30 files, 8,056 rows loaded, 0 rejected" in result.stdout
+    assert staging_rows(warehouse) == from_directory
+    assert len(from_directory["staging_events"]) == 8056 and len(from_directory["staging_songs"]) == 71
+    assert warehouse.query("select location from raw.load_audit order by finished_at desc limit 1") == [(location,)]
+
+
+def test_reading_s3_without_the_extensions_fails_clearly(s3, aws_env, warehouse):
+    env = {**warehouse.env, **aws_env}
+    env.pop("SPARKIFY_DUCKDB_EXTENSIONS", None)
+    warehouse.env = env
+    result = warehouse.load(f"s3://{s3.bucket}/anything", check=False)
+    assert result.returncode != 0
+    assert "needs the httpfs and aws extensions" in result.stdout

@@ -1,0 +1,171 @@
+"""The Redshift path, rendered with no cluster: `dbt compile --target redshift
+--no-populate-cache` renders the load macro's COPY and DDL, every model and every analysis;
+the tests check the COPY options and parse all of it with sqlglot's Redshift dialect."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlglot
+import yaml
+from conftest import PROJECT_DIR
+
+BIN = Path(sys.executable).parent
+ROLE = "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read"
+SEPARATOR = "-- ~~~ next statement ~~~"
+
+# Placeholders for the profile's env_var() calls: compile opens no connection.
+REDSHIFT_ENV = {
+    "DBT_TARGET": "redshift",
+    "SPARKIFY_REDSHIFT_CLUSTER_ID": "sparkify",
+    "SPARKIFY_REDSHIFT_HOST": "sparkify.abc123.us-west-2.redshift.amazonaws.com",
+    "SPARKIFY_REDSHIFT_DATABASE": "sparkify",
+    "SPARKIFY_REDSHIFT_USER": "sparkify_admin",
+    "SPARKIFY_AWS_REGION": "us-west-2",
+}
+
+EVENTS, SONGS = "raw_staging_tables()['staging_events']", "raw_staging_tables()['staging_songs']"
+RENDERED = [
+    ("copy_events_with_role",
+     f"redshift_copy_sql('raw', 'staging_events', {EVENTS}, 's3://udacity-dend/', 7, '{ROLE}')"),
+    ("copy_songs_with_default_role",
+     f"redshift_copy_sql('raw', 'staging_songs', {SONGS}, 's3://my-bucket/sparkify', 0, '')"),
+    ("ddl_staging_events", f"raw_table_ddl('raw', 'staging_events', {EVENTS}.columns)"),
+    ("ddl_staging_songs", f"raw_table_ddl('raw', 'staging_songs', {SONGS}.columns)"),
+    ("ddl_load_audit", "raw_table_ddl('raw', 'load_audit', load_bookkeeping_tables()['load_audit'].columns)"),
+    ("ddl_load_rejects", "raw_table_ddl('raw', 'load_rejects', load_bookkeeping_tables()['load_rejects'].columns)"),
+    ("copy_counts", "redshift_copy_counts_sql()"),
+    ("copy_rejects", "redshift_copy_rejects_sql('raw', 'staging_events')"),
+]  # fmt: skip
+
+
+def dbt(*args: str, target_path: Path) -> str:
+    profiles = target_path / "profiles"
+    profiles.mkdir(exist_ok=True)
+    (profiles / "profiles.yml").write_text((PROJECT_DIR / "profiles.example.yml").read_text())
+    env = {**os.environ, **REDSHIFT_ENV, "DBT_PROFILES_DIR": str(profiles)}
+    result = subprocess.run(
+        [str(BIN / "dbt"), *args, "--target", "redshift", "--no-populate-cache", "--target-path", str(target_path)],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> dict[str, str]:
+    inline = f"\n{SEPARATOR}\n".join("{{ " + call + " }}" for _, call in RENDERED)
+    output = dbt("compile", "--quiet", "--inline", inline, target_path=tmp_path_factory.mktemp("inline"))
+    statements = [part.strip() for part in output.split(SEPARATOR)]
+    assert len(statements) == len(RENDERED)
+    return dict(zip([name for name, _ in RENDERED], statements, strict=True))
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory) -> Path:
+    """Every model, test and analysis compiled for Redshift, with the manifest."""
+    target = tmp_path_factory.mktemp("compiled")
+    dbt("compile", target_path=target)
+    return target
+
+
+def normalised(sql: str) -> str:
+    return " ".join(sql.split()).lower()
+
+
+def test_events_copy_uses_the_role_jsonpaths_region_and_threshold(rendered):
+    copy = normalised(rendered["copy_events_with_role"])
+    assert copy.startswith("copy raw.staging_events (artist, auth, firstname,")
+    assert "from 's3://udacity-dend/log_data/'" in copy
+    assert f"iam_role '{ROLE.lower()}'" in copy
+    assert "format as json 's3://udacity-dend/log_json_path.json'" in copy
+    assert "region 'us-west-2'" in copy
+    assert "maxerror 7" in copy
+    assert "truncatecolumns" not in copy
+
+
+def test_songs_copy_uses_auto_ignorecase_and_the_default_role(rendered):
+    copy = normalised(rendered["copy_songs_with_default_role"])
+    assert "from 's3://my-bucket/sparkify/song_data/'" in copy
+    assert "iam_role default" in copy
+    assert "format as json 'auto ignorecase'" in copy
+    assert "maxerror 0" in copy
+
+
+def test_copy_columns_follow_the_jsonpaths_order(rendered, real_sample):
+    json_paths = json.loads((real_sample / "log_json_path.json").read_text())["jsonpaths"]
+    keys = [path.split("'")[1].lower() for path in json_paths]
+    columns = normalised(rendered["copy_events_with_role"]).split("(", 1)[1].split(")", 1)[0]
+    assert [column.strip() for column in columns.split(",")] == keys
+
+
+@pytest.mark.parametrize("name", ["ddl_staging_events", "ddl_staging_songs", "ddl_load_audit", "ddl_load_rejects"])
+def test_ddl_parses_and_sizes_every_text_column(rendered, name):
+    ddl = rendered[name]
+    create = sqlglot.parse_one(ddl, read="redshift")
+    assert isinstance(create, sqlglot.exp.Create)
+    types = [column.args["kind"] for column in create.find_all(sqlglot.exp.ColumnDef)]
+    text_types = [kind for kind in types if kind.this == sqlglot.exp.DataType.Type.VARCHAR]
+    assert text_types and all(kind.expressions for kind in text_types), f"a varchar without a size in {ddl}"
+    expected_style = "diststyle even" if name.startswith("ddl_staging") else "diststyle all"
+    assert normalised(ddl).endswith(expected_style)
+
+
+@pytest.mark.parametrize("name", ["copy_counts", "copy_rejects"])
+def test_copy_bookkeeping_sql_parses(rendered, name):
+    statement = sqlglot.parse_one(rendered[name], read="redshift")
+    assert "pg_last_copy_id()" in statement.sql(dialect="redshift").lower()
+
+
+def compiled_sql(compiled: Path) -> dict[str, str]:
+    root = compiled / "compiled/sparkify"
+    return {str(path.relative_to(root)): path.read_text() for path in root.rglob("*.sql")}
+
+
+def test_every_model_and_analysis_compiles_and_parses(compiled):
+    files = compiled_sql(compiled)
+    expected = {f"models/marts/{name}.sql" for name in ("songplays", "users", "songs", "artists", "time")}
+    expected |= {"models/staging/stg_sparkify__events.sql", "models/staging/stg_sparkify__songs.sql"}
+    expected |= {f"analyses/{path.name}" for path in (PROJECT_DIR / "analyses").glob("*.sql")}
+    assert expected <= set(files)
+    for name in expected:
+        sqlglot.parse_one(files[name], read="redshift")
+
+
+def test_redshift_dispatch_renders_redshift_sql(compiled):
+    files = compiled_sql(compiled)
+    events = normalised(files["models/staging/stg_sparkify__events.sql"])
+    assert "timestamp 'epoch' + ts * interval '0.001 second'" in events
+    assert "make_timestamp" not in events
+    songplays = normalised(files["models/marts/songplays.sql"])
+    assert "regexp_replace(deduplicated_plays.song_title, '[[:space:]]+', ' ')" in songplays
+    assert "'g')" not in songplays
+
+
+def test_marts_carry_dist_and_sort_keys(compiled):
+    nodes = json.loads((compiled / "manifest.json").read_text())["nodes"]
+    layout = {
+        node["name"]: (node["config"].get("dist"), node["config"].get("sort"))
+        for node in nodes.values()
+        if node["resource_type"] == "model" and node["path"].startswith("marts/")
+    }
+    assert layout == {
+        "songplays": ("start_time", "start_time"),
+        "time": ("start_time", "start_time"),
+        "users": ("all", "user_id"),
+        "songs": ("all", "song_id"),
+        "artists": ("all", "artist_id"),
+    }
+
+
+def test_the_redshift_profile_uses_iam_and_holds_no_secret():
+    profile = yaml.safe_load((PROJECT_DIR / "profiles.example.yml").read_text())["sparkify"]["outputs"]["redshift"]
+    assert profile["method"] == "iam"
+    assert not {"password", "secret", "access_key", "secret_access_key"} & set(profile)
+    for key in ("cluster_id", "host", "user", "dbname", "region"):
+        assert profile[key].startswith("{{ env_var("), key
