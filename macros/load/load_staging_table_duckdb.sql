@@ -15,6 +15,7 @@
   {%- endif -%}
 
   {% call statement('parse_' ~ source_table) %}
+    {{ raw_table_ddl(schema, source_table, table.columns) }};
     create or replace temp table parsed_{{ source_table }} as
     with files as (
         select filename, string_split(content, chr(10)) as lines

@@ -1,5 +1,6 @@
 {#- Redshift: COPY each source from S3 with the cluster's IAM role, in one transaction
-    with the delete of the old rows, so a failed COPY leaves the previous rows. Redshift
+    that creates the table if missing and deletes the old rows, so a failed COPY leaves
+    the previous rows. Redshift
     aborts a COPY with more bad lines than MAXERROR, naming sys_load_error_detail; a COPY
     within the threshold commits, and its bad lines are then copied from stl_load_errors
     into load_rejects. -#}
@@ -12,6 +13,7 @@
   {% do log('Copying ' ~ source_table ~ ' from ' ~ location ~ ' (COPY aborts past ' ~ max_rejects ~ ' bad lines)...', info=true) %}
 
   {% call statement('copy_' ~ source_table) %}
+    {{ raw_table_ddl(schema, source_table, table.columns) }};
     delete from {{ schema }}.{{ source_table }};
     {{ redshift_copy_sql(schema, source_table, table, location, max_rejects,
                          env_var('SPARKIFY_REDSHIFT_IAM_ROLE_ARN', '')) }};

@@ -96,12 +96,10 @@ create table if not exists {{ schema }}.{{ name }} (
 {%- endmacro %}
 
 
-{#- Creates the raw schema, the staging tables and the load bookkeeping tables when missing. -#}
+{#- Creates the raw schema and the load bookkeeping tables when missing. Each staging
+    table is created by its own load, in the transaction that fills it. -#}
 {% macro create_load_tables(schema) %}
   {% do run_query('create schema if not exists ' ~ schema) %}
-  {% for name, table in raw_staging_tables().items() %}
-    {% do run_query(raw_table_ddl(schema, name, table.columns)) %}
-  {% endfor %}
   {% for name, table in load_bookkeeping_tables().items() %}
     {% do run_query(raw_table_ddl(schema, name, table.columns)) %}
   {% endfor %}
