@@ -12,6 +12,8 @@ TARGET ?= local
 export DBT_TARGET := $(TARGET)
 # Where `make load` reads raw JSON: a directory or an s3:// prefix.
 LOCATION ?= data/generated
+# Rejected lines allowed per source; empty means the project's var max_rejects (0).
+MAX_REJECTS ?=
 # Knobs of `make data`.
 USERS ?= 100
 DAYS ?= 30
@@ -23,6 +25,8 @@ ifeq ($(TARGET),redshift)
   ifneq ($(wildcard $(REDSHIFT_ENV)),)
     include $(REDSHIFT_ENV)
     export
+  else
+    $(warning No $(REDSHIFT_ENV): run `make infra-apply` (or `make infra-env`), or export the SPARKIFY_REDSHIFT_* variables yourself)
   endif
 endif
 
@@ -33,6 +37,7 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 # Terraform uses a local provider mirror when this machine has one (offline), else the registry.
 TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
+comma := ,
 
 .PHONY: help install data load build pipeline demo docs docs-serve lint test bench clean upload stage \
         infra-init infra-plan infra-apply infra-env infra-destroy
@@ -64,10 +69,10 @@ install: $(INSTALLED) $(PROFILE) ## Create .venv with the pinned dependencies an
 data: $(INSTALLED) ## Generate a seeded sample into data/generated (USERS, DAYS, SONGS, SEED)
 	$(BIN)/python -m sparkify.generate --out data/generated --users $(USERS) --days $(DAYS) --songs $(SONGS) --seed $(SEED)
 
-load: install ## Load raw JSON from LOCATION (a directory or s3:// prefix) into the staging tables (TARGET=local|redshift)
+load: install ## Load raw JSON from LOCATION (directory or s3:// prefix) into staging (TARGET, MAX_REJECTS)
 	@if [[ '$(LOCATION)' == s3://* ]]; then $(BIN)/python -m sparkify.aws check '$(LOCATION)'; fi
 	SPARKIFY_DUCKDB_EXTENSIONS=$$($(BIN)/python -m sparkify.duckdb_extensions) \
-	  $(DBT) run-operation load_raw --args "{location: '$(LOCATION)'}"
+	  $(DBT) run-operation load_raw --args "{location: '$(LOCATION)'$(if $(MAX_REJECTS),$(comma) max_rejects: $(MAX_REJECTS))}"
 
 upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/prefix, song files compacted
 	$(BIN)/python -m sparkify.aws upload '$(or $(LOCAL),data/generated)' '$(DEST)'
@@ -78,8 +83,8 @@ stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to
 build: install ## Build and test the star schema (dbt build)
 	$(DBT) build
 
-pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process
-	$(BIN)/python -m sparkify.pipeline --location '$(LOCATION)'
+pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process (TARGET, MAX_REJECTS)
+	$(BIN)/python -m sparkify.pipeline --location '$(LOCATION)' $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS))
 
 demo: install data ## The whole pipeline on DuckDB from generated data, with two analyses
 	$(BIN)/python -m sparkify.pipeline --location data/generated --show most_played_songs --show busiest_weekday

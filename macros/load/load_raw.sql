@@ -6,7 +6,8 @@
     tables. Every load appends one row per source to load_audit; the lines a load
     could not type go to load_rejects (replacing that source's earlier rejects).
     A source with more rejects than `max_rejects` keeps its previous contents and
-    the operation fails once every source has been tried. -#}
+    the operation fails once every source has been tried (on Redshift, COPY itself
+    aborts past MAXERROR). -#}
 {% macro load_raw(location=none, max_rejects=none) %}
   {%- set location = (location or var('raw_location')) | string -%}
   {%- set max_rejects = (var('max_rejects') if max_rejects is none else max_rejects) | int -%}
@@ -34,7 +35,7 @@
     {{ exceptions.raise_compiler_error(
         "Load failed for " ~ failed | join(', ') ~ ". Those tables keep their previous contents. "
         ~ "See " ~ schema ~ ".load_rejects for each rejected line with its file, line and reason, "
-        ~ "or raise the threshold with --vars '{max_rejects: N}'.") }}
+        ~ "or allow more with `make load MAX_REJECTS=N` (max_rejects in --args).") }}
   {% endif %}
 {% endmacro %}
 

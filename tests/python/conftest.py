@@ -36,6 +36,14 @@ class Warehouse:
         load_args = f"location: '{location}'" + (f", max_rejects: {max_rejects}" if max_rejects is not None else "")
         return self.dbt("run-operation", "load_raw", "--args", "{" + load_args + "}", check=check)
 
+    def make(self, *args: str) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["make", "--no-print-directory", *args], cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"make {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
     def query(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.path), read_only=True) as connection:
             return connection.sql(sql).fetchall()

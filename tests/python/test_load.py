@@ -46,7 +46,7 @@ def test_bad_lines_are_kept_with_file_line_and_reason(warehouse, small_dataset):
     log_file.write_text("\n".join([good_lines[0], *bad_lines, *good_lines[1:]]))
     total_events = sum(len(p.read_text().splitlines()) for p in small_dataset.glob("log_data/**/*.json"))
 
-    warehouse.load(small_dataset, max_rejects=3)
+    warehouse.make("load", f"LOCATION={small_dataset}", "MAX_REJECTS=3")
 
     rejects = warehouse.query("select file_name, line_number, reason, raw_line from raw.load_rejects order by 2")
     assert [(Path(r[0]).name, r[1], r[3]) for r in rejects] == [
