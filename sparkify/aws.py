@@ -130,6 +130,18 @@ def compact(records: Iterable[bytes], parts: int) -> list[bytes]:
     return [b"\n".join(body) for body in bodies if body]
 
 
+def clear_dataset(s3, dest: S3Location, progress: Callable) -> None:
+    """Delete log_data/ and song_data/ under dest, so that it then holds exactly one dataset:
+    a stale part or day left from an earlier upload would otherwise be loaded too."""
+    for name in ("log_data/", "song_data/"):
+        keys = [obj["Key"] for obj in list_objects(s3, dest, name)]
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            s3.delete_objects(Bucket=dest.bucket, Delete={"Objects": batch, "Quiet": True})
+        if keys:
+            progress(f"  replaced {len(keys):,} objects under {dest.url(name)}")
+
+
 def write_song_parts(s3, records: Iterable[bytes], dest: S3Location, parts: int) -> int:
     bodies = compact(records, parts)
     for index, body in enumerate(bodies):
@@ -138,13 +150,14 @@ def write_song_parts(s3, records: Iterable[bytes], dest: S3Location, parts: int)
 
 
 def upload_dataset(s3, local_dir: Path, dest_url: str, song_parts: int = 8, progress: Callable = print) -> dict:
-    """Upload a local dataset (as `make data` writes it) under dest_url, songs compacted."""
+    """Upload a local dataset (as `make data` writes it) to dest_url, replacing what is there, songs compacted."""
     dest = S3Location.parse(dest_url)
     log_files = sorted(local_dir.glob("log_data/**/*.json"))
     song_files = sorted(local_dir.glob("song_data/**/*.json"))
     json_paths = local_dir / "log_json_path.json"
     if not log_files or not song_files or not json_paths.is_file():
         raise AwsSetupError(f"{local_dir} must hold log_data/, song_data/ and log_json_path.json")
+    clear_dataset(s3, dest, progress)
     for index, path in enumerate([*log_files, json_paths], start=1):
         s3.upload_file(str(path), dest.bucket, dest.key(str(path.relative_to(local_dir))))
         if index % 100 == 0:
@@ -154,15 +167,18 @@ def upload_dataset(s3, local_dir: Path, dest_url: str, song_parts: int = 8, prog
 
 
 def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, workers: int = 32, progress=print) -> dict:
-    """Copy a dataset between buckets: logs object by object, songs compacted into parts."""
+    """Copy a dataset between S3 locations, replacing what dest holds: logs object by object, songs compacted."""
     source, dest = S3Location.parse(source_url), S3Location.parse(dest_url)
+    if dest == source:
+        raise AwsSetupError("the destination must differ from the source")
     log_keys = [obj["Key"] for obj in list_objects(s3, source, "log_data/") if obj["Key"].endswith(".json")]
+    song_keys = sorted(obj["Key"] for obj in list_objects(s3, source, "song_data/") if obj["Key"].endswith(".json"))
+    if not log_keys or not song_keys:
+        raise AwsSetupError(f"{source.url()} must hold log_data/ and song_data/ with JSON objects")
+    clear_dataset(s3, dest, progress)
     for key in [*log_keys, source.key("log_json_path.json")]:
         relative = key[len(source.prefix) + 1 :] if source.prefix else key
         s3.copy_object(Bucket=dest.bucket, Key=dest.key(relative), CopySource={"Bucket": source.bucket, "Key": key})
-    song_keys = sorted(obj["Key"] for obj in list_objects(s3, source, "song_data/") if obj["Key"].endswith(".json"))
-    if not song_keys:
-        raise AwsSetupError(f"{source.url('song_data/')} has no JSON objects")
 
     def fetch(key: str) -> bytes:
         return s3.get_object(Bucket=source.bucket, Key=key)["Body"].read()

@@ -163,3 +163,25 @@ def test_reading_s3_without_the_extensions_fails_clearly(s3, aws_env, warehouse)
     result = warehouse.load(f"s3://{s3.bucket}/anything", check=False)
     assert result.returncode != 0
     assert "needs the httpfs and aws extensions" in result.stdout
+
+
+def test_uploading_again_replaces_the_dataset(s3, small_dataset, tmp_path):
+    location = f"s3://{s3.bucket}/data"
+    aws.upload_dataset(s3, small_dataset, location, song_parts=6, progress=lambda _: None)
+    other = tmp_path / "other"
+    generate.generate(other, users=3, days=1, songs=4, start=generate.dt.date(2019, 1, 1), seed=2)
+    messages = []
+
+    aws.upload_dataset(s3, other, location, song_parts=2, progress=messages.append)
+
+    assert keys(s3, "data/song_data/") == ["data/song_data/part-00000.json", "data/song_data/part-00001.json"]
+    assert keys(s3, "data/log_data/") == ["data/log_data/2019/01/2019-01-01-events.json"]
+    assert messages == [
+        f"  replaced 3 objects under {location}/log_data/",
+        f"  replaced 6 objects under {location}/song_data/",
+    ]
+
+
+def test_stage_refuses_to_copy_onto_itself(s3):
+    with pytest.raises(aws.AwsSetupError, match="must differ"):
+        aws.stage_dataset(s3, f"s3://{s3.bucket}/x", f"s3://{s3.bucket}/x/")
