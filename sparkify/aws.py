@@ -108,16 +108,17 @@ def check_sources(s3, url: str) -> list[SourceSummary]:
     location = S3Location.parse(url)
     summaries = []
     for name in SOURCES:
+        is_folder = name.endswith("/")
         try:
-            objects = [obj for obj in list_objects(s3, location, name) if not obj["Key"].endswith("/")]
+            objects = [
+                obj
+                for obj in list_objects(s3, location, name)
+                if (obj["Key"].endswith(".json") if is_folder else obj["Key"] == location.key(name))
+            ]
         except s3.exceptions.NoSuchBucket as error:
             raise AwsSetupError(f"bucket {location.bucket} does not exist (or is not visible to you)") from error
-        if name.endswith("/"):
-            objects = [obj for obj in objects if obj["Key"].endswith(".json")]
-        else:
-            objects = [obj for obj in objects if obj["Key"] == location.key(name)]
         if not objects:
-            raise AwsSetupError(f"{location.url(name)} has no {'JSON objects' if name.endswith('/') else 'object'}")
+            raise AwsSetupError(f"{location.url(name)} has no {'JSON objects' if is_folder else 'object'}")
         summaries.append(SourceSummary(name, len(objects), sum(obj["Size"] for obj in objects)))
     return summaries
 
