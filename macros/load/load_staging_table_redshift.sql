@@ -1,14 +1,13 @@
 {#- Redshift: COPY each source from S3 with the cluster's IAM role, in one transaction
     that creates the table if missing and deletes the old rows, so a failed COPY leaves
-    the previous rows. Redshift
-    aborts a COPY with more bad lines than MAXERROR, naming sys_load_error_detail; a COPY
-    within the threshold commits, and its bad lines are then copied from stl_load_errors
-    into load_rejects. -#}
+    the previous rows. Redshift aborts a COPY with more bad lines than MAXERROR, naming
+    sys_load_error_detail; a COPY within the threshold commits, and its bad lines are
+    then copied from stl_load_errors into load_rejects. -#}
 {% macro redshift__load_staging_table(schema, source_table, table, location, max_rejects) %}
   {%- if not location.startswith('s3://') -%}
     {{ exceptions.raise_compiler_error(
         "Redshift loads from S3: LOCATION must be an s3:// prefix, got '" ~ location
-        ~ "'. Upload a local dataset with `python -m sparkify.aws upload`.") }}
+        ~ "'. Upload a local dataset first: make upload LOCAL=<dir> DEST=s3://<bucket>/<prefix>.") }}
   {%- endif -%}
   {% do log('Copying ' ~ source_table ~ ' from ' ~ location ~ ' (COPY aborts past ' ~ max_rejects ~ ' bad lines)...', info=true) %}
 
@@ -35,8 +34,8 @@
     beside the data; `ts` lands as BIGINT epoch milliseconds, converted to a timestamp by
     epoch_ms_to_timestamp in staging, so no millisecond is lost to TIMEFORMAT. Songs map
     keys to column names ('auto ignorecase'). An empty iam_role means the cluster's
-    default IAM role. No TRUNCATECOLUMNS: a value too long for its
-    column is a reject, never cut short in silence. -#}
+    default IAM role. No TRUNCATECOLUMNS: a value too long for its column is a reject,
+    never cut short in silence. -#}
 {% macro redshift_copy_sql(schema, source_table, table, location, max_rejects, iam_role) -%}
   {%- set base = location.rstrip('/') -%}
   {%- set json_format = "'" ~ base ~ "/log_json_path.json'" if source_table == 'staging_events' else "'auto ignorecase'" -%}
