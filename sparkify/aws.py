@@ -103,6 +103,11 @@ def list_objects(s3, location: S3Location, name: str) -> Iterable[dict]:
         yield from page.get("Contents", [])
 
 
+def json_objects(s3, location: S3Location, folder: str) -> list[dict]:
+    """The .json objects under location/folder, as listed (with Key and Size)."""
+    return [obj for obj in list_objects(s3, location, folder) if obj["Key"].endswith(".json")]
+
+
 def check_sources(s3, url: str) -> list[SourceSummary]:
     """Count the objects and bytes of each source under url; fail naming what is missing."""
     location = S3Location.parse(url)
@@ -110,11 +115,10 @@ def check_sources(s3, url: str) -> list[SourceSummary]:
     for name in SOURCES:
         is_folder = name.endswith("/")
         try:
-            objects = [
-                obj
-                for obj in list_objects(s3, location, name)
-                if (obj["Key"].endswith(".json") if is_folder else obj["Key"] == location.key(name))
-            ]
+            if is_folder:
+                objects = json_objects(s3, location, name)
+            else:
+                objects = [obj for obj in list_objects(s3, location, name) if obj["Key"] == location.key(name)]
         except s3.exceptions.NoSuchBucket as error:
             raise AwsSetupError(f"bucket {location.bucket} does not exist (or is not visible to you)") from error
         if not objects:
@@ -172,8 +176,8 @@ def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, worke
     source, dest = S3Location.parse(source_url), S3Location.parse(dest_url)
     if dest == source:
         raise AwsSetupError("the destination must differ from the source")
-    log_keys = [obj["Key"] for obj in list_objects(s3, source, "log_data/") if obj["Key"].endswith(".json")]
-    song_keys = sorted(obj["Key"] for obj in list_objects(s3, source, "song_data/") if obj["Key"].endswith(".json"))
+    log_keys = [obj["Key"] for obj in json_objects(s3, source, "log_data/")]
+    song_keys = sorted(obj["Key"] for obj in json_objects(s3, source, "song_data/"))
     if not log_keys or not song_keys:
         raise AwsSetupError(f"{source.url()} must hold log_data/ and song_data/ with JSON objects")
     clear_dataset(s3, dest, progress)
