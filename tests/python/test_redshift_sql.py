@@ -5,17 +5,13 @@ the tests check the COPY options and parse all of it with sqlglot's Redshift dia
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import sqlglot
 import yaml
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, make_warehouse
 
-BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read"
 SEPARATOR = "-- ~~~ next statement ~~~"
 
@@ -45,16 +41,11 @@ RENDERED = [
 
 
 def dbt(*args: str, target_path: Path) -> str:
-    profiles = target_path / "profiles"
-    profiles.mkdir(exist_ok=True)
-    (profiles / "profiles.yml").write_text((PROJECT_DIR / "profiles.example.yml").read_text())
-    env = {**os.environ, **REDSHIFT_ENV, "DBT_PROFILES_DIR": str(profiles)}
-    result = subprocess.run(
-        [str(BIN / "dbt"), *args, "--target", "redshift", "--no-populate-cache", "--target-path", str(target_path)],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    """dbt against the Redshift target, with the same throwaway profile as every other test."""
+    warehouse = make_warehouse(target_path)
+    warehouse.env.update(REDSHIFT_ENV)
+    redshift = ("--target", "redshift", "--no-populate-cache", "--target-path", str(target_path))
+    return warehouse.dbt(*args, *redshift).stdout
 
 
 @pytest.fixture(scope="module")
