@@ -37,9 +37,10 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 # Terraform uses a local provider mirror when this machine has one (offline), else the registry.
 TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
+DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 comma := ,
 
-.PHONY: help install data load build pipeline demo docs docs-serve lint test bench clean upload stage \
+.PHONY: help install deps data load build pipeline demo docs docs-serve lint test bench clean upload stage \
         infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
@@ -61,7 +62,13 @@ $(PROFILE): profiles.example.yml
 	mkdir -p $(DBT_PROFILES_DIR)
 	cp profiles.example.yml $@
 
-install: $(INSTALLED) $(PROFILE) ## Create .venv with the pinned dependencies and a dbt profile
+$(DBT_PACKAGES): packages.yml | $(INSTALLED)
+	scripts/dbt-deps
+
+deps: $(INSTALLED) ## Install the dbt packages (dbt_utils): from DBT_PACKAGES_MIRROR or ../shared/dbt-packages, else dbt deps
+	scripts/dbt-deps
+
+install: $(INSTALLED) $(PROFILE) $(DBT_PACKAGES) ## Create .venv with the pinned dependencies, a dbt profile and the dbt packages
 	@# The local target keeps its DuckDB file in data/, which DuckDB will not create.
 	@mkdir -p data
 	@echo "Installed; activate with: source $(BIN)/activate"
