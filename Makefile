@@ -10,10 +10,14 @@ export DBT_PROFILES_DIR ?= $(CURDIR)/.dbt
 # local (DuckDB) or redshift.
 TARGET ?= local
 export DBT_TARGET := $(TARGET)
-# Where `make load` reads raw JSON: a directory or an s3:// prefix.
+# Where `make load` reads raw JSON: a directory or an s3:// prefix. It reaches the load through
+# the environment, never through a shell line, so any path works (quotes and spaces too).
 LOCATION ?= data/generated
+export SPARKIFY_RAW_LOCATION = $(LOCATION)
 # Rejected lines allowed per source; empty means the project's var max_rejects (0).
 MAX_REJECTS ?=
+# FULL_REFRESH=1 reloads every file and rebuilds every model; by default only what is new.
+FULL_REFRESH ?=
 # Knobs of `make data`.
 USERS ?= 100
 DAYS ?= 30
@@ -38,7 +42,6 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
-comma := ,
 
 .PHONY: help install deps data load build pipeline demo docs docs-serve lint test bench clean upload stage \
         infra-init infra-plan infra-apply infra-env infra-destroy
@@ -76,10 +79,8 @@ install: $(INSTALLED) $(PROFILE) $(DBT_PACKAGES) ## Create .venv with the pinned
 data: $(INSTALLED) ## Generate a seeded sample into data/generated (USERS, DAYS, SONGS, SEED)
 	$(BIN)/python -m sparkify.generate --out data/generated --users $(USERS) --days $(DAYS) --songs $(SONGS) --seed $(SEED)
 
-load: install ## Load raw JSON from LOCATION (directory or s3:// prefix) into staging (TARGET, MAX_REJECTS)
-	@if [[ '$(LOCATION)' == s3://* ]]; then $(BIN)/python -m sparkify.aws check '$(LOCATION)'; fi
-	SPARKIFY_DUCKDB_EXTENSIONS=$$($(BIN)/python -m sparkify.duckdb_extensions) \
-	  $(DBT) run-operation load_raw --args "{location: '$(LOCATION)'$(if $(MAX_REJECTS),$(comma) max_rejects: $(MAX_REJECTS))}"
+load: install ## Load new or changed raw JSON from LOCATION (directory or s3:// prefix) into staging (TARGET, MAX_REJECTS, FULL_REFRESH)
+	$(BIN)/python -m sparkify.load $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(if $(FULL_REFRESH),--full-refresh)
 
 upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/prefix, song files compacted
 	$(BIN)/python -m sparkify.aws upload '$(or $(LOCAL),data/generated)' '$(DEST)'
@@ -87,11 +88,11 @@ upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/pre
 stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to DEST=s3://bucket/prefix, songs compacted
 	$(BIN)/python -m sparkify.aws stage '$(or $(SOURCE),s3://udacity-dend)' '$(DEST)'
 
-build: install ## Build and test the star schema (dbt build)
-	$(DBT) build
+build: install ## Build and test the star schema (dbt build; FULL_REFRESH=1 rebuilds the incremental models)
+	$(DBT) build $(if $(FULL_REFRESH),--full-refresh)
 
-pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process (TARGET, MAX_REJECTS)
-	$(BIN)/python -m sparkify.pipeline --location '$(LOCATION)' $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS))
+pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process (TARGET, MAX_REJECTS, FULL_REFRESH)
+	$(BIN)/python -m sparkify.pipeline --location "$$SPARKIFY_RAW_LOCATION" $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(if $(FULL_REFRESH),--full-refresh)
 
 demo: install data ## The whole pipeline on DuckDB from generated data, with two analyses
 	$(BIN)/python -m sparkify.pipeline --location data/generated --show most_played_songs --show busiest_weekday

@@ -46,6 +46,10 @@ class AwsSetupError(RuntimeError):
     """A problem the user can fix, with a message that says how."""
 
 
+# What a command reports in one line rather than a traceback.
+AWS_ERRORS = (AwsSetupError, BotoCoreError, ClientError)
+
+
 def terraform_outputs(terraform_dir: Path = TERRAFORM_DIR) -> dict[str, object]:
     """The values of `terraform output -json` in terraform_dir."""
     try:
@@ -125,6 +129,13 @@ def check_sources(s3, url: str) -> list[SourceSummary]:
             raise AwsSetupError(f"{location.url(name)} has no {'JSON objects' if is_folder else 'object'}")
         summaries.append(SourceSummary(name, len(objects), sum(obj["Size"] for obj in objects)))
     return summaries
+
+
+def report_sources(url: str) -> None:
+    """Print the size of each source under url, or fail naming what is missing."""
+    for source in check_sources(boto3.client("s3"), url):
+        print(f"  {source.name:<20} {source.objects:>9,} objects {source.bytes / 2**20:>10,.1f} MiB")
+    print(f"Sources present under {url}")
 
 
 def compact(records: Iterable[bytes], parts: int) -> list[bytes]:
@@ -225,9 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             args.out.write_text(env_file_text(terraform_outputs(args.terraform_dir)))
             print(f"Wrote {args.out}: `make load TARGET=redshift` and dbt read it.")
         elif args.command == "check":
-            for source in check_sources(boto3.client("s3"), args.location):
-                print(f"  {source.name:<20} {source.objects:>9,} objects {source.bytes / 2**20:>10,.1f} MiB")
-            print(f"Sources present under {args.location}")
+            report_sources(args.location)
         else:
             if args.song_parts < 1:
                 parser.error("--song-parts must be at least 1")
@@ -240,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"Wrote {counts['log_files']:,} log files and {counts['song_files']:,} songs in "
                 f"{counts['song_parts']} parts to {args.location} in {time.monotonic() - started:.1f} s"
             )
-    except (AwsSetupError, BotoCoreError, ClientError) as error:
+    except AWS_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
