@@ -34,7 +34,7 @@ class Warehouse:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def load(self, location: Path | str, max_rejects: int | None = None, full_refresh: bool = False, check: bool = True):
+    def load(self, location: Path | str, max_rejects: int | None = None, full_refresh=False, check=True):
         """dbt's load_raw operation itself, with its arguments written as YAML by a YAML library."""
         return self.dbt(*operation_args(str(location), max_rejects, full_refresh), check=check)
 
