@@ -8,7 +8,8 @@
     everything. Each source is loaded in one transaction that also writes its audit row,
     its ledger rows and its rejects, so the bookkeeping never disagrees with the data. A
     source with more rejects than `max_rejects` keeps its previous rows; the operation
-    fails once every source has been tried. -#}
+    fails once every source has been tried. Every row of one load carries the load's start
+    as loaded_at, the watermark of the incremental models. -#}
 {% macro load_raw(location=none, max_rejects=none, full_refresh=false) %}
   {%- set schema = var('raw_schema') -%}
   {%- set started_at = modules.datetime.datetime.utcnow() -%}
@@ -26,7 +27,7 @@
     {% set load = {
         'schema': schema, 'source_table': source_table, 'table': table, 'location': location.rstrip('/'),
         'max_rejects': max_rejects | int, 'full_refresh': full_refresh,
-        'started_at': modules.datetime.datetime.utcnow()} %}
+        'started_at': modules.datetime.datetime.utcnow(), 'loaded_at': started_at} %}
     {% set result = adapter.dispatch('load_staging_table', 'sparkify')(load) %}
     {% do log(load_summary(load, result), info=true) %}
     {% if result.status == 'failed' %}

@@ -145,7 +145,7 @@
       try_cast(found_values[{{ loop.index }}] as {{ column.type }}) as {{ column.name }},
       {%- endfor %}
       substr(filename, {{ load.location | length + 2 }}) as source_file,
-      cast('{{ load.started_at.isoformat(sep=" ") }}' as timestamp) as loaded_at,
+      cast('{{ load.loaded_at.isoformat(sep=" ") }}' as timestamp) as loaded_at,
       case
           when json is null then 'not a JSON object'
           when {% for column in columns %}found_values[{{ loop.index }}] is null{{ ' and ' if not loop.last }}{% endfor %}
@@ -214,7 +214,7 @@
           try_cast(found_values[{{ loop.index }}] as {{ column.type }}),
           {%- endfor %}
           source_file,
-          cast('{{ load.started_at.isoformat(sep=" ") }}' as timestamp),
+          cast('{{ load.loaded_at.isoformat(sep=" ") }}' as timestamp),
           null
       from precise_lines
       where reason is null;
@@ -377,11 +377,11 @@
         coalesce(loaded.row_count, 0),
         coalesce(rejected.row_count, 0),
         '{{ invocation_id }}',
-        cast('{{ load.started_at.isoformat(sep=" ") }}' as timestamp)
+        cast('{{ load.loaded_at.isoformat(sep=" ") }}' as timestamp)
     from pending_files
     left join (
         select source_file, count(*) as row_count from {{ staging }}
-        where loaded_at = cast('{{ load.started_at.isoformat(sep=" ") }}' as timestamp)
+        where loaded_at = cast('{{ load.loaded_at.isoformat(sep=" ") }}' as timestamp)
         group by source_file
     ) as loaded on pending_files.file_name = loaded.source_file
     left join (
