@@ -23,6 +23,8 @@ USERS ?= 100
 DAYS ?= 30
 SONGS ?= 71
 SEED ?= 42
+# Data size of `make bench`: sample, 1m or 10m events.
+SCALE ?= 1m
 # The Redshift target reads its connection from the Terraform outputs (make infra-env).
 REDSHIFT_ENV := .env.redshift
 ifeq ($(TARGET),redshift)
@@ -113,8 +115,8 @@ lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, t
 test: lint $(CHECKOV_INSTALLED) ## The full test suite: lint, then pytest (dbt on the real sample, Terraform, checkov, emulator)
 	$(BIN)/pytest
 
-bench: install ## Time load + build + test on the real sample; print wall time and memory
-	$(BIN)/python scripts/benchmark.py
+bench: install ## Loader and build against the raw-scan floor, side by side (SCALE=sample, 1m or 10m; data generated when missing)
+	$(BIN)/python scripts/benchmark.py --scale $(SCALE)
 
 infra-init: ## terraform init in terraform/ (with the local provider mirror, when there is one)
 	$(TERRAFORM_INIT)
