@@ -40,7 +40,7 @@ PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 comma := ,
 
-.PHONY: help install deps data load build pipeline demo docs docs-serve lint test bench clean upload stage \
+.PHONY: help install deps data load build freshness pipeline demo docs docs-serve lint test bench clean upload stage \
         infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
@@ -89,6 +89,9 @@ stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to
 
 build: install ## Build and test the star schema (dbt build)
 	$(DBT) build
+
+freshness: install ## How long since the last successful load: dbt source freshness on load_audit
+	$(DBT) source freshness
 
 pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process (TARGET, MAX_REJECTS)
 	$(BIN)/python -m sparkify.pipeline --location '$(LOCATION)' $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS))
