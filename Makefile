@@ -40,16 +40,18 @@ PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 comma := ,
 
-.PHONY: help install deps data load build freshness pipeline demo docs docs-serve lint test bench clean upload stage \
+.PHONY: help install lock deps data load build freshness pipeline demo docs docs-serve lint test bench clean upload stage \
         infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+# Each venv installs from its full lock, requirements-<name>.txt, written by `make lock` from
+# requirements-<name>.in; the project's .venv from requirements-dev.txt (which holds `-e .`).
+$(INSTALLED): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 $(CHECKOV_INSTALLED): requirements-checkov.txt
@@ -57,6 +59,12 @@ $(CHECKOV_INSTALLED): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
+
+lock: $(INSTALLED) ## Regenerate every requirements*.txt lock from its requirements*.in (uv; keeps pins the .in allows)
+	@for requirements in requirements*.in; do \
+	  echo "$$requirements -> $${requirements%.in}.txt"; \
+	  $(BIN)/uv pip compile --quiet "$$requirements" -o "$${requirements%.in}.txt" --python-version 3.11 || exit 1; \
+	done
 
 $(PROFILE): profiles.example.yml
 	mkdir -p $(DBT_PROFILES_DIR)
