@@ -77,10 +77,10 @@ $(PROFILE): profiles.example.yml
 	cp profiles.example.yml $@
 
 $(DBT_PACKAGES): packages.yml | $(INSTALLED)
-	scripts/dbt-deps
+	@scripts/dbt-deps
 
 deps: $(INSTALLED) ## Install the dbt packages (dbt_utils): from DBT_PACKAGES_MIRROR or ../shared/dbt-packages, else dbt deps
-	scripts/dbt-deps
+	@scripts/dbt-deps
 
 install: $(INSTALLED) $(PROFILE) $(DBT_PACKAGES) ## Create .venv with the pinned dependencies, a dbt profile and the dbt packages
 	@# The local target keeps its DuckDB file in data/, which DuckDB will not create.
