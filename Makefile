@@ -7,9 +7,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The DuckDB demo needs no profile of yours: the example is copied here when missing.
 export DBT_PROFILES_DIR ?= $(CURDIR)/.dbt
-# local (DuckDB) or redshift.
+# local (DuckDB) or redshift. dbt reads DBT_TARGET as --target, and a changed --target makes it
+# parse the whole project again: so the default (the profile's, local) is passed as no target at
+# all, as plain `dbt` passes it, and switching between `make` and `dbt` keeps partial parsing.
 TARGET ?= local
-export DBT_TARGET := $(TARGET)
+ifeq ($(TARGET),local)
+  unexport DBT_TARGET
+else
+  export DBT_TARGET := $(TARGET)
+endif
 # Where `make load` reads raw JSON: a directory or an s3:// prefix. It reaches the load through
 # the environment, never through a shell line, so any path works (quotes and spaces too).
 LOCATION ?= data/generated
@@ -45,16 +51,18 @@ TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=t
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 
-.PHONY: help install deps data load build pipeline demo docs docs-serve lint test bench clean upload stage \
+.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test bench clean upload stage \
         infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+# Each venv installs from its full lock, requirements-<name>.txt, written by `make lock` from
+# requirements-<name>.in; the project's .venv from requirements-dev.txt (which holds `-e .`).
+$(INSTALLED): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 $(CHECKOV_INSTALLED): requirements-checkov.txt
@@ -63,15 +71,21 @@ $(CHECKOV_INSTALLED): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
+lock: $(INSTALLED) ## Regenerate every requirements*.txt lock from its requirements*.in (uv; keeps pins the .in allows)
+	@for requirements in requirements*.in; do \
+	  echo "$$requirements -> $${requirements%.in}.txt"; \
+	  $(BIN)/uv pip compile --quiet "$$requirements" -o "$${requirements%.in}.txt" --python-version 3.11 || exit 1; \
+	done
+
 $(PROFILE): profiles.example.yml
 	mkdir -p $(DBT_PROFILES_DIR)
 	cp profiles.example.yml $@
 
 $(DBT_PACKAGES): packages.yml | $(INSTALLED)
-	scripts/dbt-deps
+	@scripts/dbt-deps
 
 deps: $(INSTALLED) ## Install the dbt packages (dbt_utils): from DBT_PACKAGES_MIRROR or ../shared/dbt-packages, else dbt deps
-	scripts/dbt-deps
+	@scripts/dbt-deps
 
 install: $(INSTALLED) $(PROFILE) $(DBT_PACKAGES) ## Create .venv with the pinned dependencies, a dbt profile and the dbt packages
 	@# The local target keeps its DuckDB file in data/, which DuckDB will not create.
@@ -93,12 +107,22 @@ stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to
 build: install ## Build and test the star schema (dbt build; FULL_REFRESH=1 rebuilds the incremental models)
 	$(DBT) build $(if $(FULL_REFRESH),--full-refresh)
 
+freshness: install ## How long since the last successful load: dbt source freshness on load_audit
+	$(DBT) source freshness
+
 pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process (TARGET, MAX_REJECTS, FULL_REFRESH)
 	$(BIN)/python -m sparkify.pipeline --location "$$SPARKIFY_RAW_LOCATION" $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(if $(FULL_REFRESH),--full-refresh)
 
 demo: install data ## The whole pipeline on DuckDB from generated data, with two analyses
 	$(BIN)/python -m sparkify.pipeline --location data/generated --show most_played_songs --show busiest_weekday
 	@echo "Browse the lineage and docs with: make docs-serve"
+
+# Stand-ins for the redshift profile's env_var() calls: compiling opens no connection.
+REDSHIFT_PLACEHOLDERS := SPARKIFY_REDSHIFT_CLUSTER_ID=sparkify SPARKIFY_REDSHIFT_HOST=sparkify.example.invalid \
+  SPARKIFY_REDSHIFT_DATABASE=sparkify SPARKIFY_REDSHIFT_USER=sparkify_admin SPARKIFY_AWS_REGION=us-west-2
+
+compile-redshift: install ## Render every model, test and analysis as Redshift SQL into target/redshift, no cluster needed
+	env $(REDSHIFT_PLACEHOLDERS) DBT_TARGET=redshift $(DBT) compile --no-populate-cache --target-path target/redshift
 
 docs: install ## Generate the dbt docs site (target/index.html)
 	$(DBT) docs generate

@@ -85,7 +85,7 @@ nextsong_events as (
 song_plays as (
 
     select
-        {{ surrogate_key(['user_id', 'session_id', 'item_in_session']) }} as songplay_id,
+        {{ dbt_utils.generate_surrogate_key(['user_id', 'session_id', 'item_in_session']) }} as songplay_id,
         *,
         -- A play delivered more than once carries the same user, session and item.
         row_number() over (
@@ -140,6 +140,7 @@ final as (
         cast(best_matches.song_id as varchar(32)) as song_id,
         cast(best_matches.artist_id as varchar(32)) as artist_id,
         cast(deduplicated_plays.session_id as integer) as session_id,
+        cast(deduplicated_plays.item_in_session as integer) as item_in_session,
         cast(deduplicated_plays.location as varchar(512)) as location,
         cast(deduplicated_plays.user_agent as varchar(1024)) as user_agent,
         cast(deduplicated_plays.latest_delivery_loaded_at as timestamp) as loaded_at
