@@ -24,9 +24,14 @@
 
   {% set failed = [] %}
   {% for source_table, table in raw_staging_tables().items() %}
+    {% set previous_location = last_loaded_location(schema, source_table) %}
+    {% set moved = previous_location is not none and previous_location != location.rstrip('/') %}
+    {% if moved and not full_refresh %}
+      {% do log(source_table ~ ': the location changed from ' ~ previous_location ~ ', so every file is read again', info=true) %}
+    {% endif %}
     {% set load = {
         'schema': schema, 'source_table': source_table, 'table': table, 'location': location.rstrip('/'),
-        'max_rejects': max_rejects | int, 'full_refresh': full_refresh,
+        'max_rejects': max_rejects | int, 'full_refresh': full_refresh or moved,
         'started_at': modules.datetime.datetime.utcnow(), 'loaded_at': started_at} %}
     {% set result = adapter.dispatch('load_staging_table', 'sparkify')(load) %}
     {% do log(load_summary(load, result), info=true) %}
@@ -41,6 +46,17 @@
         ~ "See " ~ schema ~ ".load_rejects for each rejected line with its file, line and reason, "
         ~ "or allow more with `make load MAX_REJECTS=N`.") }}
   {% endif %}
+{% endmacro %}
+
+
+{#- The location of the source's last successful load, or none. The ledger's paths are
+    relative to it: files from another location are other files, so a load from a new
+    location rereads everything rather than adding to rows it cannot match. -#}
+{% macro last_loaded_location(schema, source_table) %}
+  {%- set rows = run_query(
+      "select location from " ~ schema ~ ".load_audit where source_table = '" ~ source_table
+      ~ "' and status = 'loaded' order by finished_at desc limit 1").rows -%}
+  {{ return(rows[0][0] if rows else none) }}
 {% endmacro %}
 
 

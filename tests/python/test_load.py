@@ -329,3 +329,17 @@ def test_a_load_killed_midway_leaves_no_half_written_bookkeeping(warehouse, smal
     warehouse.load(small_dataset)
     assert latest_audit(warehouse)[0][:2] == ("staging_events", 1)
     assert_bookkeeping_agrees(warehouse)
+
+
+def test_a_load_from_another_location_rereads_every_file(warehouse, small_dataset, tmp_path):
+    warehouse.load(small_dataset)
+    moved = Path(shutil.copytree(small_dataset, tmp_path / "moved"))
+    next(moved.glob("song_data/**/*.json")).unlink()
+
+    result = warehouse.load(moved)
+
+    assert "the location changed from" in result.stdout
+    assert [row[1] for row in latest_audit(warehouse)] == [3, 4]
+    assert warehouse.scalar("select count(*) from raw.staging_songs") == 4
+    assert warehouse.scalar("select count(*) from raw.staging_events") == count_lines(log_files(moved))
+    assert_bookkeeping_agrees(warehouse)
