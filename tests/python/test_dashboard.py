@@ -3,6 +3,7 @@ headless Chromium, with the network off, renders every chart with no console err
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -117,3 +118,14 @@ def test_a_missing_warehouse_is_one_clear_line(warehouse, tmp_path):
     assert result.returncode != 0
     assert f"No warehouse at {tmp_path / 'nowhere.duckdb'}: run `make demo`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_exposure_declares_every_model_the_dashboard_reads(warehouse, tmp_path):
+    warehouse.dbt("parse", "--target-path", str(tmp_path))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    declared = manifest["exposures"]["exposure.sparkify.sparkify_dashboard"]["depends_on"]["nodes"]
+    source = (PROJECT_DIR / "sparkify/dashboard.py").read_text()
+    read = set(re.findall(r"\{SCHEMA\}\.(\w+)", source))
+    assert read
+    assert {node.removeprefix("model.sparkify.") for node in declared} == read
+    assert "doc.sparkify.__overview__" in manifest["docs"]
