@@ -105,7 +105,7 @@ def bar(data: list[dict], category: str, title: str, *, measure: str = "plays", 
         alt.Chart(alt.Data(values=data), title=title, width=WIDTH)
         .mark_bar(color="#3182bd")
         .encode(
-            x=alt.X(f"{measure}:Q", title=measure, axis=alt.Axis(tickMinStep=1)),
+            x=alt.X(f"{measure}:Q", title=measure),
             y=alt.Y(f"{category}:N", sort=sort, title=None),
             tooltip=[f"{category}:N", f"{measure}:Q"],
         )
