@@ -46,13 +46,16 @@ DBT := $(BIN)/dbt
 INSTALLED := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
+# The dashboard draws with Altair in its own venv, which needs neither dbt nor its pins.
+DASHBOARD_VENV := .venv-dashboard
+DASHBOARD_INSTALLED := $(DASHBOARD_VENV)/.installed
 # Terraform uses a local provider mirror when this machine has one (offline), else the registry.
 TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 
 .PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test bench clean upload stage \
-        infra-init infra-plan infra-apply infra-env infra-destroy
+        dashboard browser infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -76,6 +79,12 @@ lock: $(INSTALLED) ## Regenerate every requirements*.txt lock from its requireme
 	  echo "$$requirements -> $${requirements%.in}.txt"; \
 	  $(BIN)/uv pip compile --quiet "$$requirements" -o "$${requirements%.in}.txt" --python-version 3.11 || exit 1; \
 	done
+
+$(DASHBOARD_INSTALLED): requirements-dashboard.txt
+	$(PYTHON) -m venv $(DASHBOARD_VENV)
+	$(DASHBOARD_VENV)/bin/pip install --quiet --upgrade pip
+	$(DASHBOARD_VENV)/bin/pip install --quiet -r requirements-dashboard.txt
+	touch $@
 
 $(PROFILE): profiles.example.yml
 	mkdir -p $(DBT_PROFILES_DIR)
@@ -130,13 +139,19 @@ docs: install ## Generate the dbt docs site (target/index.html)
 docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhost:8080
 	$(DBT) docs serve --port 8080
 
+dashboard: $(DASHBOARD_INSTALLED) ## Draw target/dashboard.html from the DuckDB warehouse (SPARKIFY_DUCKDB_PATH), self-contained
+	$(DASHBOARD_VENV)/bin/python -m sparkify.dashboard --out target/dashboard.html
+
+browser: ## Install Debian's chromium (for the dashboard's browser test) when /usr/bin/chromium is missing
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
+
 lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, terraform fmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models analyses tests
 	terraform fmt -check -recursive terraform
 
-test: lint $(CHECKOV_INSTALLED) ## The full test suite: lint, then pytest (dbt on the real sample, Terraform, checkov, emulator)
+test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) browser ## The full test suite: lint, then pytest (dbt on the real sample, the dashboard in Chromium, Terraform, checkov, emulator)
 	$(BIN)/pytest
 
 bench: install ## Loader and build against the raw-scan floor, side by side (SCALE=sample, 1m or 10m; data generated when missing)

@@ -65,6 +65,9 @@ def compiled(tmp_path_factory) -> Path:
     return target
 
 
+ANALYTICS_MODELS = ("user_level_periods", "user_profiles", "sessions", "user_agents")
+
+
 def normalised(sql: str) -> str:
     return " ".join(sql.split()).lower()
 
@@ -121,6 +124,7 @@ def compiled_sql(compiled: Path) -> dict[str, str]:
 def test_every_model_and_analysis_compiles_and_parses(compiled):
     files = compiled_sql(compiled)
     expected = {f"models/marts/{name}.sql" for name in ("songplays", "users", "songs", "artists", "time")}
+    expected |= {f"models/marts/analytics/{name}.sql" for name in ANALYTICS_MODELS}
     expected |= {"models/staging/stg_sparkify__events.sql", "models/staging/stg_sparkify__songs.sql"}
     expected |= {f"analyses/{path.name}" for path in (PROJECT_DIR / "analyses").glob("*.sql")}
     assert expected <= set(files)
@@ -136,6 +140,9 @@ def test_redshift_dispatch_renders_redshift_sql(compiled):
     songplays = normalised(files["models/marts/songplays.sql"])
     assert "regexp_replace(deduplicated_plays.song_title, '[[:space:]]+', ' ')" in songplays
     assert "'g')" not in songplays
+    user_agents = normalised(files["models/marts/analytics/user_agents.sql"])
+    assert "nullif(regexp_substr(user_agent, 'chrome/([0-9.]+)', 1, 1, 'e'), '')" in user_agents
+    assert "regexp_extract" not in user_agents
 
 
 def test_marts_carry_dist_and_sort_keys(compiled):
@@ -151,6 +158,10 @@ def test_marts_carry_dist_and_sort_keys(compiled):
         "users": ("all", "user_id"),
         "songs": ("all", "song_id"),
         "artists": ("all", "artist_id"),
+        "user_level_periods": ("user_id", ["user_id", "period_number"]),
+        "user_profiles": ("all", "user_id"),
+        "sessions": ("session_id", "started_at"),
+        "user_agents": ("all", "user_agent"),
     }
 
 
