@@ -28,11 +28,27 @@ def airflow_installed() -> None:
         pytest.fail("Airflow is missing: `make airflow-test` installs it into .venv-airflow")
 
 
+def parse(project: Path, warehouse: Warehouse) -> dict:
+    """`dbt parse` writes target/manifest.json, which the DAG renders from (LoadMode.DBT_MANIFEST).
+
+    With the profile and target named as Cosmos names them, its tasks reuse this parse.
+    """
+    result = subprocess.run(
+        [str(PROJECT_DIR / ".venv/bin/dbt"), "parse", "--quiet", "--profile", "sparkify", "--target", "local"],
+        cwd=project, env=warehouse.env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads((project / "target/manifest.json").read_text())
+
+
 @pytest.fixture(scope="module")
-def manifest(airflow_installed, tmp_path_factory) -> dict:
-    """`dbt parse` writes target/manifest.json, which the DAG renders from (LoadMode.DBT_MANIFEST)."""
-    make_warehouse(tmp_path_factory.mktemp("parse")).dbt("parse", "--quiet")
-    return json.loads((PROJECT_DIR / "target/manifest.json").read_text())
+def run_warehouse(tmp_path_factory) -> Warehouse:
+    return make_warehouse(tmp_path_factory.mktemp("airflow_run"))
+
+
+@pytest.fixture(scope="module")
+def manifest(airflow_installed, run_warehouse) -> dict:
+    return parse(PROJECT_DIR, run_warehouse)
 
 
 def airflow_env(home: Path, warehouse: Warehouse, **overrides: str) -> dict[str, str]:
@@ -51,14 +67,21 @@ def airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(AIRFLOW_BIN / "airflow"), *args], env=env, capture_output=True, text=True)
 
 
-def run_dag(tmp_path: Path, warehouse: Warehouse, *args: str, **overrides: str):
+@pytest.fixture(scope="module")
+def metadata_db(airflow_installed, tmp_path_factory) -> Path:
+    """An empty SQLite metadata database, migrated once and copied for each run."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    migrated = airflow(airflow_env(home, make_warehouse(home)), "db", "migrate")
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    return home / "airflow.db"
+
+
+def run_dag(metadata_db: Path, tmp_path: Path, warehouse: Warehouse, *args: str, **overrides: str):
     """`airflow dags test` in a fresh AIRFLOW_HOME; returns the process and each task's final state."""
     home = tmp_path / "airflow"
     home.mkdir()
-    env = airflow_env(home, warehouse, **overrides)
-    migrated = airflow(env, "db", "migrate")
-    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    run = airflow(env, "dags", "test", DAG_ID, *args)
+    shutil.copy(metadata_db, home / "airflow.db")
+    run = airflow(airflow_env(home, warehouse, **overrides), "dags", "test", DAG_ID, *args)
     with sqlite3.connect(home / "airflow.db") as metadata:
         states = dict(metadata.execute("select task_id, state from task_instance where dag_id = ?", (DAG_ID,)))
     return run, states
@@ -160,12 +183,11 @@ def test_on_redshift_a_missing_env_file_says_how_to_write_it(parsed):
 
 
 @pytest.fixture(scope="module")
-def daily_run(manifest, real_sample, tmp_path_factory):
+def daily_run(manifest, metadata_db, run_warehouse, real_sample, tmp_path_factory):
     """One whole `airflow dags test` of the DAG: load the real sample, build and test everything."""
-    tmp_path = tmp_path_factory.mktemp("airflow_run")
-    warehouse = make_warehouse(tmp_path)
-    run, states = run_dag(tmp_path, warehouse, SPARKIFY_RAW_LOCATION=str(real_sample))
-    return warehouse, run, states
+    tmp_path = tmp_path_factory.mktemp("airflow_daily")
+    run, states = run_dag(metadata_db, tmp_path, run_warehouse, SPARKIFY_RAW_LOCATION=str(real_sample))
+    return run_warehouse, run, states
 
 
 def test_a_daily_run_succeeds_with_every_task(daily_run, parsed):
@@ -196,19 +218,15 @@ def project_with_a_failing_test(tmp_path: Path) -> Path:
     return project
 
 
-def test_a_failed_data_test_fails_its_task_and_stops_what_depends_on_it(daily_run, parsed, tmp_path):
+def test_a_failed_data_test_fails_its_task_and_stops_what_depends_on_it(daily_run, metadata_db, tmp_path):
     loaded, _, _ = daily_run
     project = project_with_a_failing_test(tmp_path)
     warehouse = make_warehouse(tmp_path)
     shutil.copy(loaded.path, warehouse.path)  # the raw tables are loaded already
-    parse = subprocess.run(
-        [str(PROJECT_DIR / ".venv/bin/dbt"), "parse", "--quiet"], cwd=project, env=warehouse.env,
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert parse.returncode == 0, parse.stdout + parse.stderr
+    parse(project, warehouse)
     # Run only what the broken model and its descendants need; the rest is marked done.
     run, states = run_dag(
-        tmp_path, warehouse,
+        metadata_db, tmp_path, warehouse,
         "--mark-success-pattern", r"^(load_raw|.*stg_sparkify__events.*|.*weekdays.*|.*users.*)$",
         SPARKIFY_PROJECT_DIR=str(project),
     )  # fmt: skip
