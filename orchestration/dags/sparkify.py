@@ -58,13 +58,13 @@ def dbt_env() -> dict[str, str]:
 
 def log_failure(context) -> None:
     """One line per failed task, easy to grep and to forward to Slack or email."""
-    exception = str(context.get("exception") or "no exception recorded").strip().splitlines()
+    lines = str(context.get("exception") or "").strip().splitlines()
     log.error(
         "Sparkify task failed: dag=%s task=%s run=%s: %s",
         context["dag"].dag_id,
         context["task_instance"].task_id,
         context["run_id"],
-        exception[0] if exception else "no message",
+        lines[0] if lines else "no exception recorded",
     )
 
 
@@ -131,6 +131,7 @@ with DAG(
             # A test of several models (relationships, the reconciliation) gets its own task after
             # all of them; inside one model's build it would check the others' previous contents.
             should_detach_multiple_parents_tests=True,
+            # Analyses are queries for people to run, not steps of the pipeline.
             exclude=["resource_type:analysis"],
             invocation_mode=InvocationMode.SUBPROCESS,
             dbt_executable_path=DBT,

@@ -184,9 +184,16 @@ def test_on_redshift_a_missing_env_file_says_how_to_write_it(parsed):
 
 @pytest.fixture(scope="module")
 def daily_run(manifest, metadata_db, run_warehouse, real_sample, tmp_path_factory):
-    """One whole `airflow dags test` of the DAG: load the real sample, build and test everything."""
+    """One whole `airflow dags test` of the DAG: load the real sample, build and test everything.
+
+    The sample's path comes from the Airflow Variable (set here through the environment), which
+    wins over the environment variable, pointed at nothing.
+    """
     tmp_path = tmp_path_factory.mktemp("airflow_daily")
-    run, states = run_dag(metadata_db, tmp_path, run_warehouse, SPARKIFY_RAW_LOCATION=str(real_sample))
+    run, states = run_dag(
+        metadata_db, tmp_path, run_warehouse,
+        AIRFLOW_VAR_SPARKIFY_RAW_LOCATION=str(real_sample), SPARKIFY_RAW_LOCATION=str(tmp_path / "nothing-here"),
+    )  # fmt: skip
     return run_warehouse, run, states
 
 
