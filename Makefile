@@ -156,8 +156,8 @@ demo: install data ## The whole pipeline on DuckDB from generated data, with two
 REDSHIFT_PLACEHOLDERS := SPARKIFY_REDSHIFT_CLUSTER_ID=sparkify SPARKIFY_REDSHIFT_HOST=sparkify.example.invalid \
   SPARKIFY_REDSHIFT_DATABASE=sparkify SPARKIFY_REDSHIFT_USER=sparkify_admin SPARKIFY_AWS_REGION=us-west-2
 
-compile-redshift: install ## Render every model, test and analysis as Redshift SQL into target/redshift, no cluster needed
-	env $(REDSHIFT_PLACEHOLDERS) DBT_TARGET=redshift $(DBT) compile --no-populate-cache --target-path target/redshift
+compile-redshift: install ## Render every model (as a full build), test and analysis as Redshift SQL into target/redshift, no cluster needed
+	env $(REDSHIFT_PLACEHOLDERS) DBT_TARGET=redshift $(DBT) compile --no-populate-cache --full-refresh --target-path target/redshift
 
 docs: install ## Generate the dbt docs site (target/index.html)
 	$(DBT) docs generate
