@@ -27,7 +27,8 @@
     {% set previous_location = last_loaded_location(schema, source_table) %}
     {% set moved = previous_location is not none and previous_location != location.rstrip('/') %}
     {% if moved and not full_refresh %}
-      {% do log(source_table ~ ': the location changed from ' ~ previous_location ~ ', so every file is read again', info=true) %}
+      {% do log(source_table ~ ': the location changed from ' ~ previous_location ~ ', so every file is read again; '
+          ~ 'rebuild the marts with `make build FULL_REFRESH=1` so that they drop what is no longer there', info=true) %}
     {% endif %}
     {% set load = {
         'schema': schema, 'source_table': source_table, 'table': table, 'location': location.rstrip('/'),

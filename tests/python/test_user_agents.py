@@ -16,7 +16,7 @@ TABLET_DEVICES = {"iPad"}
 
 def parsed_agents(warehouse, location) -> dict[str, tuple]:
     warehouse.load(location)
-    warehouse.dbt("run", "--select", "stg_sparkify__events", "user_agents")
+    warehouse.dbt("run", "--full-refresh", "--select", "stg_sparkify__events", "user_agents")
     rows = warehouse.query(
         "select user_agent, browser, browser_version, os, os_version, device_type from analytics.user_agents"
     )

@@ -1,18 +1,31 @@
-{{ config(sort='user_agent') }}
+{{ config(
+    materialized='incremental',
+    unique_key='user_agent',
+    incremental_strategy='merge',
+    on_schema_change='fail',
+    sort='user_agent',
+) }}
 
 with
 
 events as (
 
     select * from {{ ref('stg_sparkify__events') }}
+    {%- if is_incremental() %}
+    -- Only the agents of newly loaded events: an agent's parse never changes.
+    where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    {%- endif %}
 
 ),
 
 distinct_agents as (
 
-    select distinct user_agent
+    select
+        user_agent,
+        max(loaded_at) as loaded_at
     from events
     where user_agent is not null
+    group by user_agent
 
 ),
 
@@ -23,6 +36,7 @@ parsed as (
     -- an iPhone also says Mac OS X).
     select
         user_agent,
+        loaded_at,
         case
             when user_agent like '%Edge/%' then 'Edge'
             when user_agent like '%OPR/%' then 'Opera'
@@ -91,7 +105,8 @@ versioned as (
                     when '10.0' then '10'
                 end
         end as os_version,
-        device_type
+        device_type,
+        loaded_at
     from parsed
 
 ),
@@ -104,7 +119,8 @@ final as (
         cast(browser_version as varchar(32)) as browser_version,
         cast(os as varchar(32)) as os,
         cast(os_version as varchar(32)) as os_version,
-        cast(device_type as varchar(16)) as device_type
+        cast(device_type as varchar(16)) as device_type,
+        cast(loaded_at as timestamp) as loaded_at
     from versioned
 
 )
