@@ -99,9 +99,12 @@ create table if not exists {{ schema }}.{{ name }} (
 {#- Creates the raw schema and the load bookkeeping tables when missing. Each staging
     table is created by its own load, in the transaction that fills it. -#}
 {% macro create_load_tables(schema) %}
-  {% do run_query('create schema if not exists ' ~ schema) %}
-  {% for name, table in load_bookkeeping_tables().items() %}
-    {% do run_query(raw_table_ddl(schema, name, table.columns)) %}
-  {% endfor %}
+  {#- A statement opens the transaction that adapter.commit() ends; run_query opens none. -#}
+  {% call statement('create_load_tables') %}
+    create schema if not exists {{ schema }};
+    {% for name, table in load_bookkeeping_tables().items() %}
+    {{ raw_table_ddl(schema, name, table.columns) }};
+    {% endfor %}
+  {% endcall %}
   {% do adapter.commit() %}
 {% endmacro %}

@@ -79,3 +79,16 @@ def real_sample() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return REAL_SAMPLE
+
+
+@pytest.fixture(scope="session")
+def real_sample_build(tmp_path_factory, real_sample) -> tuple[Warehouse, str]:
+    """The real sample loaded and built (models, data tests, unit tests) on DuckDB, once per
+    session: the known figures are checked on it, and the Redshift double is compared with it."""
+    warehouse = make_warehouse(tmp_path_factory.mktemp("real"))
+    result = subprocess.run(
+        [sys.executable, "-m", "sparkify.pipeline", "--location", str(real_sample)],
+        cwd=PROJECT_DIR, env=warehouse.env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return warehouse, result.stdout
