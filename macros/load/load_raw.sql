@@ -24,7 +24,10 @@
         schema, source_table, table, location, max_rejects) %}
     {% set finished_at = modules.datetime.datetime.utcnow() %}
     {% set status = 'loaded' if result.rows_rejected <= max_rejects else 'failed' %}
-    {% do record_load(schema, source_table, location, result, max_rejects, status, started_at, finished_at) %}
+    {#- Redshift writes its audit row in the transaction of its staging rows. -#}
+    {% if not result.get('audited') %}
+      {% do record_load(schema, source_table, location, result, max_rejects, status, started_at, finished_at) %}
+    {% endif %}
     {% do log(load_summary(source_table, location, result, status, finished_at - started_at), info=true) %}
     {% if status == 'failed' %}
       {% do failed.append(source_table ~ ' (' ~ result.rows_rejected ~ ' rejected, at most ' ~ max_rejects ~ ' allowed)') %}
@@ -42,23 +45,29 @@
 
 {% macro record_load(schema, source_table, location, result, max_rejects, status, started_at, finished_at) %}
   {% call statement('record_load_' ~ source_table) %}
-    insert into {{ schema }}.load_audit
-      (load_id, source_table, location, files, rows_loaded, rows_rejected, max_rejects, status, started_at, finished_at)
-    values (
-      '{{ invocation_id }}',
-      '{{ source_table }}',
-      {{ dbt.string_literal(location) }},
-      {{ result.files }},
-      {{ result.rows_loaded }},
-      {{ result.rows_rejected }},
-      {{ max_rejects }},
-      '{{ status }}',
-      cast('{{ started_at.isoformat(sep=" ") }}' as timestamp),
-      cast('{{ finished_at.isoformat(sep=" ") }}' as timestamp)
-    )
+    {{ load_audit_row_sql(schema, source_table, location, result, max_rejects, status, started_at, finished_at) }}
   {% endcall %}
   {% do adapter.commit() %}
 {% endmacro %}
+
+
+{#- The insert of one load_audit row, as SQL text, for a caller's transaction. -#}
+{% macro load_audit_row_sql(schema, source_table, location, result, max_rejects, status, started_at, finished_at) -%}
+insert into {{ schema }}.load_audit
+  (load_id, source_table, location, files, rows_loaded, rows_rejected, max_rejects, status, started_at, finished_at)
+values (
+  '{{ invocation_id }}',
+  '{{ source_table }}',
+  {{ dbt.string_literal(location) }},
+  {{ result.files }},
+  {{ result.rows_loaded }},
+  {{ result.rows_rejected }},
+  {{ max_rejects }},
+  '{{ status }}',
+  cast('{{ started_at.isoformat(sep=" ") }}' as timestamp),
+  cast('{{ finished_at.isoformat(sep=" ") }}' as timestamp)
+)
+{%- endmacro %}
 
 
 {% macro load_summary(source_table, location, result, status, elapsed) %}

@@ -22,8 +22,11 @@ from conftest import BIN, PROJECT_DIR
 from redshift_double import DSN_VARIABLE
 from redshift_double.server import create_database, postgres_server
 
+from sparkify import generate
+
 DOUBLE_DIR = Path(__file__).resolve().parent / "redshift_double"
 CLUSTER_REGION = "us-west-2"
+DATABASE = "sparkify"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 MART_KEYS = {"songplays": "songplay_id", "users": "user_id", "songs": "song_id", "artists": "artist_id",
              "time": "start_time"}  # fmt: skip
@@ -50,8 +53,8 @@ class RedshiftWarehouse:
         return self.run("make", "--no-print-directory", "load", "TARGET=redshift", f"LOCATION={location}", *limit,
                         check=check)  # fmt: skip
 
-    def dbt(self, *args: str) -> subprocess.CompletedProcess:
-        return self.run(str(BIN / "dbt"), *args, "--target", "redshift")
+    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(str(BIN / "dbt"), *args, "--target", "redshift", check=check)
 
     def upload(self, local_dir: Path, prefix: str, bucket: str | None = None) -> str:
         """`python -m sparkify.aws upload`, as a user would; returns the s3:// location."""
@@ -92,8 +95,11 @@ def s3_endpoint() -> str:
 
 @pytest.fixture(scope="module")
 def redshift_target_path(tmp_path_factory) -> Path:
-    """dbt's target path for the Redshift runs, so that they share one partial parse."""
-    return tmp_path_factory.mktemp("redshift-target")
+    """dbt's target path and profile for the Redshift runs, so that they share one partial parse."""
+    path = tmp_path_factory.mktemp("redshift-target")
+    (path / "profiles").mkdir()
+    shutil.copy(PROJECT_DIR / "profiles.example.yml", path / "profiles/profiles.yml")
+    return path
 
 
 def emulated_s3(endpoint: str, region: str = CLUSTER_REGION):
@@ -102,13 +108,12 @@ def emulated_s3(endpoint: str, region: str = CLUSTER_REGION):
 
 
 @pytest.fixture
-def redshift(postgres, s3_endpoint, redshift_target_path, tmp_path, request) -> RedshiftWarehouse:
-    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-")
-    database = name.replace("-", "_")
-    create_database(postgres, database)
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    shutil.copy(PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
+def redshift(postgres, s3_endpoint, redshift_target_path, request) -> RedshiftWarehouse:
+    """A fresh database and bucket. The database keeps one name, so that the profile, and so
+    dbt's partial parse, stay the same from test to test."""
+    create_database(postgres, DATABASE)
+    digest = hashlib.md5(request.node.nodeid.encode()).hexdigest()[:6]
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-") + "-" + digest
     env = {
         **os.environ,
         **CREDENTIALS,
@@ -118,12 +123,12 @@ def redshift(postgres, s3_endpoint, redshift_target_path, tmp_path, request) -> 
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         DSN_VARIABLE: postgres,
         "PYTHONPATH": os.pathsep.join([str(DOUBLE_DIR / "site"), str(DOUBLE_DIR.parent)]),
-        "DBT_PROFILES_DIR": str(profiles),
+        "DBT_PROFILES_DIR": str(redshift_target_path / "profiles"),
         "DBT_TARGET_PATH": str(redshift_target_path),
         # What `make infra-env` writes from the Terraform outputs; the double ignores the host.
         "SPARKIFY_REDSHIFT_HOST": "sparkify.double.invalid",
         "SPARKIFY_REDSHIFT_PORT": "5439",
-        "SPARKIFY_REDSHIFT_DATABASE": database,
+        "SPARKIFY_REDSHIFT_DATABASE": DATABASE,
         "SPARKIFY_REDSHIFT_CLUSTER_ID": "sparkify",
         "SPARKIFY_REDSHIFT_USER": "sparkify_admin",
         "SPARKIFY_REDSHIFT_IAM_ROLE_ARN": "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read",
@@ -134,7 +139,7 @@ def redshift(postgres, s3_endpoint, redshift_target_path, tmp_path, request) -> 
     s3 = emulated_s3(s3_endpoint)
     bucket = f"sparkify-{name}"[:63].strip("-")
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": CLUSTER_REGION})
-    return RedshiftWarehouse(psycopg2.extensions.make_dsn(postgres, dbname=database), env, bucket, s3)
+    return RedshiftWarehouse(psycopg2.extensions.make_dsn(postgres, dbname=DATABASE), env, bucket, s3)
 
 
 def key_digest(values: list) -> str:
@@ -161,3 +166,86 @@ def test_the_real_sample_loads_and_builds_on_redshift_as_on_duckdb(redshift, rea
         mart: both["duckdb"] for mart, both in marts.items()
     }
     assert marts["songplays"]["redshift"][0] == 6820
+
+
+@pytest.fixture
+def small_dataset(tmp_path: Path) -> Path:
+    root = tmp_path / "raw"
+    generate.generate(root, users=10, days=2, songs=5, seed=5)
+    return root
+
+
+# One of each kind of bad line that both loaders reject, whatever their parser.
+BAD_EVENT_LINES = [
+    '{"ts": 1541105830796, "sessionId": ',
+    '{"ts": "yesterday", "sessionId": 5}',
+    "[1, 2]",
+    "not json at all",
+    '{"itemInSession": "first"}',
+    '{"status": "ok"}',
+    '{"length": "long"}',
+]
+
+
+def corrupt_first_log_file(dataset: Path) -> str:
+    """Insert the bad lines after the first line of the first log file; returns its name."""
+    log_file = sorted(dataset.glob("log_data/**/*.json"))[0]
+    lines = log_file.read_text().splitlines()
+    log_file.write_text("\n".join([lines[0], *BAD_EVENT_LINES, *lines[1:]]) + "\n")
+    return log_file.name
+
+
+LATEST_LOAD = "(select load_id from raw.load_audit order by finished_at desc limit 1)"
+
+
+def load_outcome(result: subprocess.CompletedProcess, query) -> dict:
+    """What a load leaves behind, in terms both targets share."""
+    failure = re.search(r"Load failed for [^.]*\.", result.stdout)
+    return {
+        "succeeded": result.returncode == 0,
+        "failure": failure and failure.group(0),
+        "audit": [tuple(row) for row in query(
+            "select source_table, rows_loaded, rows_rejected, max_rejects, status from raw.load_audit "
+            f"where load_id = {LATEST_LOAD} order by source_table")],
+        "staging": {table: query(f"select count(*) from raw.{table}")[0][0]
+                    for table in ("staging_events", "staging_songs")},
+        "rejects": sorted((table, Path(file_name).name, line) for table, file_name, line in query(
+            "select source_table, file_name, line_number from raw.load_rejects")),
+    }  # fmt: skip
+
+
+def test_as_many_bad_lines_as_allowed_load_as_on_duckdb(redshift, warehouse, small_dataset):
+    """max_rejects 7 accepts 7 bad lines, where COPY's MAXERROR 7 would abort at the 7th."""
+    corrupt_first_log_file(small_dataset)
+    location = redshift.upload(small_dataset, "corrupt")
+
+    on_redshift = load_outcome(redshift.make_load(location, 7, check=False), redshift.query)
+    on_duckdb = load_outcome(warehouse.load(small_dataset, 7, check=False), warehouse.query)
+
+    assert on_redshift == on_duckdb
+    assert on_redshift["succeeded"]
+    assert len(on_redshift["rejects"]) == len(BAD_EVENT_LINES)
+
+
+def test_a_source_past_the_threshold_fails_recorded_as_on_duckdb(redshift, warehouse, small_dataset):
+    """The source is recorded as failed with its rejects and keeps its previous rows, and the
+    other source still loads."""
+    redshift.make_load(redshift.upload(small_dataset, "good"))
+    warehouse.load(small_dataset)
+    corrupt_first_log_file(small_dataset)
+    location = redshift.upload(small_dataset, "corrupt")
+
+    on_redshift = load_outcome(redshift.make_load(location, 6, check=False), redshift.query)
+    on_duckdb = load_outcome(warehouse.load(small_dataset, 6, check=False), warehouse.query)
+
+    assert on_redshift == on_duckdb
+    assert not on_redshift["succeeded"]
+    assert on_redshift["failure"] == "Load failed for staging_events (7 rejected, at most 6 allowed)."
+    assert [row[-1] for row in on_redshift["audit"]] == ["failed", "loaded"]
+
+
+def test_a_threshold_at_redshifts_maxerror_limit_is_refused(redshift):
+    args = f"{{location: 's3://{redshift.bucket}/data', max_rejects: 100000}}"
+    result = redshift.dbt("run-operation", "load_raw", "--args", args, check=False)
+    assert result.returncode != 0
+    assert "max_rejects must be below 100000 on Redshift (COPY's MAXERROR limit), got 100000" in result.stdout
