@@ -78,6 +78,8 @@ data: $(INSTALLED) ## Generate a seeded sample into data/generated (USERS, DAYS,
 
 load: install ## Load raw JSON from LOCATION (directory or s3:// prefix) into staging (TARGET, MAX_REJECTS)
 	@if [[ '$(LOCATION)' == s3://* ]]; then $(BIN)/python -m sparkify.aws check '$(LOCATION)'; fi
+	@# Redshift's COPY names the bucket's region (AWS requires it), unless SPARKIFY_SOURCE_REGION says.
+	$(if $(filter s3://%,$(LOCATION)),SPARKIFY_SOURCE_REGION=$${SPARKIFY_SOURCE_REGION:-$$($(BIN)/python -m sparkify.aws region '$(LOCATION)')}) \
 	SPARKIFY_DUCKDB_EXTENSIONS=$$($(BIN)/python -m sparkify.duckdb_extensions) \
 	  $(DBT) run-operation load_raw --args "{location: '$(LOCATION)'$(if $(MAX_REJECTS),$(comma) max_rejects: $(MAX_REJECTS))}"
 

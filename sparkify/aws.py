@@ -2,6 +2,7 @@
 
     python -m sparkify.aws env-file [--out .env.redshift]   # Terraform outputs -> env file
     python -m sparkify.aws check s3://bucket/prefix          # are the sources there? how big?
+    python -m sparkify.aws region s3://bucket/prefix         # the bucket's region, for COPY's REGION
     python -m sparkify.aws upload DIR s3://bucket/prefix     # a local dataset, songs compacted
     python -m sparkify.aws stage s3://udacity-dend s3://bucket/prefix   # the public one, likewise
 
@@ -127,6 +128,17 @@ def check_sources(s3, url: str) -> list[SourceSummary]:
     return summaries
 
 
+def bucket_region(s3, url: str) -> str:
+    """The region of the bucket of url: Redshift's COPY must name it unless it is the cluster's."""
+    location = S3Location.parse(url)
+    try:
+        constraint = s3.get_bucket_location(Bucket=location.bucket).get("LocationConstraint")
+    except s3.exceptions.NoSuchBucket as error:
+        raise AwsSetupError(f"bucket {location.bucket} does not exist (or is not visible to you)") from error
+    # S3 reports us-east-1 as no constraint, and the oldest buckets of eu-west-1 as EU.
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
+
+
 def compact(records: Iterable[bytes], parts: int) -> list[bytes]:
     """Deal JSON records round-robin into `parts` newline-delimited bodies (empty ones dropped)."""
     bodies: list[list[bytes]] = [[] for _ in range(parts)]
@@ -210,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     env_file.add_argument("--terraform-dir", type=Path, default=TERRAFORM_DIR, help=argparse.SUPPRESS)
     check = commands.add_parser("check", help="check that the sources exist under an S3 location, and their size")
     check.add_argument("location", help="s3://bucket/prefix holding log_data/, song_data/ and log_json_path.json")
+    region = commands.add_parser("region", help="print the region of the bucket of an S3 location")
+    region.add_argument("location", help="s3://bucket/prefix")
     upload = commands.add_parser("upload", help="upload a local dataset to S3, song files compacted")
     upload.add_argument("directory", type=Path, help="local dataset, such as data/generated")
     upload.add_argument("location", help="destination s3://bucket/prefix (a bucket you own)")
@@ -228,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             for source in check_sources(boto3.client("s3"), args.location):
                 print(f"  {source.name:<20} {source.objects:>9,} objects {source.bytes / 2**20:>10,.1f} MiB")
             print(f"Sources present under {args.location}")
+        elif args.command == "region":
+            print(bucket_region(boto3.client("s3"), args.location))
         else:
             if args.song_parts < 1:
                 parser.error("--song-parts must be at least 1")

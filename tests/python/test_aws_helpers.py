@@ -104,6 +104,15 @@ def test_check_sources_reports_a_missing_bucket(s3):
         aws.check_sources(s3, "s3://sparkify-no-such-bucket/data")
 
 
+def test_bucket_region_reads_the_location_constraint(s3):
+    europe = boto3.client("s3", region_name="eu-west-1")
+    europe.create_bucket(Bucket=f"{s3.bucket}-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert aws.bucket_region(s3, f"s3://{s3.bucket}-eu/data") == "eu-west-1"
+    assert aws.bucket_region(s3, f"s3://{s3.bucket}/data") == "us-east-1"  # S3 reports no constraint
+    with pytest.raises(aws.AwsSetupError, match="bucket sparkify-nowhere does not exist"):
+        aws.bucket_region(s3, "s3://sparkify-nowhere/data")
+
+
 def test_check_command_fails_clearly(s3, aws_env):
     result = subprocess.run(
         [sys.executable, "-m", "sparkify.aws", "check", f"s3://{s3.bucket}/nothing"],

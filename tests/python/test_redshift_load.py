@@ -249,3 +249,16 @@ def test_a_threshold_at_redshifts_maxerror_limit_is_refused(redshift):
     result = redshift.dbt("run-operation", "load_raw", "--args", args, check=False)
     assert result.returncode != 0
     assert "max_rejects must be below 100000 on Redshift (COPY's MAXERROR limit), got 100000" in result.stdout
+
+
+def test_a_bucket_in_another_region_loads(redshift, small_dataset):
+    """AWS requires the objects to be in COPY's REGION: `make load` names the bucket's own."""
+    bucket = f"{redshift.bucket}-eu"[-63:]
+    europe = emulated_s3(redshift.env["AWS_ENDPOINT_URL_S3"], "eu-west-1")
+    europe.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    location = redshift.upload(small_dataset, "data", bucket=bucket)
+
+    result = redshift.make_load(location)
+
+    assert "Loaded staging_events" in result.stdout and "Loaded staging_songs" in result.stdout
+    assert redshift.query("select distinct status from raw.load_audit") == [("loaded",)]

@@ -79,6 +79,10 @@ def test_events_copy_uses_the_role_jsonpaths_and_redshifts_maxerror_limit(render
     assert "truncatecolumns" not in copy
 
 
+def test_copy_names_no_region_unless_one_is_set(rendered):
+    """AWS requires every object to be in a COPY's REGION: a fixed one breaks other buckets."""
+    assert "region" not in normalised(rendered["copy_events_with_role"])
+
 
 def test_songs_copy_uses_auto_ignorecase_and_the_default_role(rendered):
     copy = normalised(rendered["copy_songs_with_default_role"])
