@@ -147,40 +147,56 @@ def compact(records: Iterable[bytes], parts: int) -> list[bytes]:
     return [b"\n".join(body) for body in bodies if body]
 
 
-def clear_dataset(s3, dest: S3Location, progress: Callable) -> None:
-    """Delete log_data/ and song_data/ under dest, so that it then holds exactly one dataset:
-    a stale part or day left from an earlier upload would otherwise be loaded too."""
+def delete_objects(s3, bucket: str, keys: list[str]) -> None:
+    """Delete keys, failing on any key S3 reports it could not delete: DeleteObjects answers 200
+    and lists those in Errors, even with Quiet."""
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        errors = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True}).get("Errors", [])
+        if errors:
+            shown = ", ".join(f"s3://{bucket}/{e['Key']} ({e.get('Code')}: {e.get('Message')})" for e in errors[:5])
+            raise AwsSetupError(f"S3 did not delete {len(errors)} stale object(s), which a load would read: {shown}")
+
+
+def delete_stale(s3, dest: S3Location, written: set[str], progress: Callable) -> None:
+    """Delete what log_data/ and song_data/ under dest hold beyond the keys just written, so
+    that dest holds exactly one dataset: a stale part or day would otherwise be loaded too.
+    Run after the writes, so that a failure part-way deletes nothing."""
     for name in ("log_data/", "song_data/"):
-        keys = [obj["Key"] for obj in list_objects(s3, dest, name)]
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": key} for key in keys[start : start + 1000]]
-            s3.delete_objects(Bucket=dest.bucket, Delete={"Objects": batch, "Quiet": True})
-        if keys:
-            progress(f"  replaced {len(keys):,} objects under {dest.url(name)}")
+        stale = [obj["Key"] for obj in list_objects(s3, dest, name) if obj["Key"] not in written]
+        delete_objects(s3, dest.bucket, stale)
+        if stale:
+            progress(f"  deleted {len(stale):,} stale objects under {dest.url(name)}")
 
 
-def write_song_parts(s3, records: Iterable[bytes], dest: S3Location, parts: int) -> int:
-    bodies = compact(records, parts)
-    for index, body in enumerate(bodies):
-        s3.put_object(Bucket=dest.bucket, Key=dest.key("song_data", f"part-{index:05d}.json"), Body=body)
-    return len(bodies)
+def write_song_parts(s3, records: Iterable[bytes], dest: S3Location, parts: int) -> list[str]:
+    """Write the song records compacted into `parts` objects; returns their keys."""
+    keys = []
+    for index, body in enumerate(compact(records, parts)):
+        keys.append(dest.key("song_data", f"part-{index:05d}.json"))
+        s3.put_object(Bucket=dest.bucket, Key=keys[-1], Body=body)
+    return keys
 
 
 def upload_dataset(s3, local_dir: Path, dest_url: str, song_parts: int = 8, progress: Callable = print) -> dict:
-    """Upload a local dataset (as `make data` writes it) to dest_url, replacing what is there, songs compacted."""
+    """Upload a local dataset (as `make data` writes it) to dest_url, replacing what is there, songs compacted.
+    The sources are checked first, the new objects written, and only then the stale ones deleted."""
     dest = S3Location.parse(dest_url)
     log_files = sorted(local_dir.glob("log_data/**/*.json"))
     song_files = sorted(local_dir.glob("song_data/**/*.json"))
     json_paths = local_dir / "log_json_path.json"
     if not log_files or not song_files or not json_paths.is_file():
         raise AwsSetupError(f"{local_dir} must hold log_data/, song_data/ and log_json_path.json")
-    clear_dataset(s3, dest, progress)
+    written = set()
     for index, path in enumerate([*log_files, json_paths], start=1):
-        s3.upload_file(str(path), dest.bucket, dest.key(str(path.relative_to(local_dir))))
+        key = dest.key(str(path.relative_to(local_dir)))
+        written.add(key)
+        s3.upload_file(str(path), dest.bucket, key)
         if index % 100 == 0:
             progress(f"  uploaded {index:,} of {len(log_files) + 1:,} log files")
     parts = write_song_parts(s3, (path.read_bytes() for path in song_files), dest, song_parts)
-    return {"log_files": len(log_files), "song_files": len(song_files), "song_parts": parts}
+    delete_stale(s3, dest, written | set(parts), progress)
+    return {"log_files": len(log_files), "song_files": len(song_files), "song_parts": len(parts)}
 
 
 def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, workers: int = 32, progress=print) -> dict:
@@ -192,9 +208,10 @@ def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, worke
     song_keys = sorted(obj["Key"] for obj in json_objects(s3, source, "song_data/"))
     if not log_keys or not song_keys:
         raise AwsSetupError(f"{source.url()} must hold log_data/ and song_data/ with JSON objects")
-    clear_dataset(s3, dest, progress)
+    written = set()
     for key in [*log_keys, source.key("log_json_path.json")]:
         relative = key[len(source.prefix) + 1 :] if source.prefix else key
+        written.add(dest.key(relative))
         s3.copy_object(Bucket=dest.bucket, Key=dest.key(relative), CopySource={"Bucket": source.bucket, "Key": key})
 
     def fetch(key: str) -> bytes:
@@ -209,7 +226,8 @@ def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, worke
                 yield body
 
     parts = write_song_parts(s3, fetched(), dest, song_parts)
-    return {"log_files": len(log_keys), "song_files": len(song_keys), "song_parts": parts}
+    delete_stale(s3, dest, written | set(parts), progress)
+    return {"log_files": len(log_keys), "song_files": len(song_keys), "song_parts": len(parts)}
 
 
 def main(argv: list[str] | None = None) -> int:
