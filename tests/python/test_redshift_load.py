@@ -5,6 +5,7 @@ COPY from the S3 emulator), and give what DuckDB gives."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import boto3
 import psycopg2
 import psycopg2.extensions
 import pytest
+import yaml
 from aws_emulator import aws_emulator
 from conftest import BIN, PROJECT_DIR
 from redshift_double import DSN_VARIABLE
@@ -262,3 +264,26 @@ def test_a_bucket_in_another_region_loads(redshift, small_dataset):
 
     assert "Loaded staging_events" in result.stdout and "Loaded staging_songs" in result.stdout
     assert redshift.query("select distinct status from raw.load_audit") == [("loaded",)]
+
+
+def test_a_reject_names_the_compacted_part_and_keeps_redshifts_raw_line(redshift, small_dataset):
+    """Redshift logs raw_line as char(1024) with multibyte characters as periods, and the file
+    and line of the compacted part that `make upload` wrote; the column's description says so."""
+    song_file = sorted(small_dataset.glob("song_data/**/*.json"))[0]
+    record = json.loads(song_file.read_text())
+    record_text = json.dumps({**record, "title": "Café " * 300}, ensure_ascii=False)
+    song_file.write_text(record_text)
+    location = redshift.upload(small_dataset, "data")
+
+    redshift.make_load(location, max_rejects=1)
+
+    [(file_name, line, reason, raw_line)] = redshift.query(
+        "select file_name, line_number, reason, raw_line from raw.load_rejects"
+    )
+    assert (file_name, line) == (f"{location}/song_data/part-00000.json", 1)
+    assert reason.startswith("title: String length exceeds DDL length (Caf. Caf. ")
+    assert raw_line == record_text.replace("é", ".")[:1024].strip()
+    sources = yaml.safe_load((PROJECT_DIR / "models/staging/_sparkify__sources.yml").read_text())
+    rejects = next(table for table in sources["sources"][0]["tables"] if table["name"] == "load_rejects")
+    described = next(column["description"] for column in rejects["columns"] if column["name"] == "raw_line")
+    assert "char(1024)" in described and "compacted" in described
