@@ -18,10 +18,12 @@ import boto3
 import psycopg2
 import psycopg2.extensions
 import pytest
+import redshift_connector
 import yaml
 from aws_emulator import aws_emulator
 from conftest import BIN, PROJECT_DIR
 from redshift_double import DSN_VARIABLE
+from redshift_double.connection import connect
 from redshift_double.server import create_database, postgres_server
 
 from sparkify import generate
@@ -287,3 +289,71 @@ def test_a_reject_names_the_compacted_part_and_keeps_redshifts_raw_line(redshift
     rejects = next(table for table in sources["sources"][0]["tables"] if table["name"] == "load_rejects")
     described = next(column["description"] for column in rejects["columns"] if column["name"] == "raw_line")
     assert "char(1024)" in described and "compacted" in described
+
+
+@pytest.fixture
+def session(redshift, monkeypatch):
+    """A connection of the double's, as dbt-redshift gets it, to the test's database."""
+    for name in (DSN_VARIABLE, "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+                 *CREDENTIALS):  # fmt: skip
+        monkeypatch.setenv(name, redshift.env[name])
+    connection = connect(database=DATABASE, region=CLUSTER_REGION)
+    connection.autocommit = True
+    connection.cursor().execute("create table lines (id integer, name varchar(8))")
+    yield connection
+    connection.close()
+
+
+def put(redshift, key: str, text: str) -> str:
+    redshift.s3.put_object(Bucket=redshift.bucket, Key=key, Body=text.encode())
+    return f"s3://{redshift.bucket}/{key}"
+
+
+def test_the_double_fails_a_copy_when_its_errors_reach_maxerror(redshift, session):
+    source = put(redshift, "lines/a.json", '{"id": 1, "name": "one"}\n{"id": "x"}\n{"name": "much too long"}\n')
+    cursor = session.cursor()
+    copy = f"copy lines from '{source}' iam_role default format as json 'auto' maxerror "
+
+    with pytest.raises(redshift_connector.ProgrammingError, match="Load into table 'lines' failed"):
+        cursor.execute(copy + "2")
+    failed_copy = cursor.execute("select pg_last_copy_id(), pg_last_copy_count()").fetchone()
+    cursor.execute(copy + "3")
+    loaded_copy = cursor.execute("select pg_last_copy_id(), pg_last_copy_count()").fetchone()
+
+    assert failed_copy[1] == 0 and loaded_copy[1] == 1
+    errors = cursor.execute(
+        f"select query, line_number, trim(colname), err_code from stl_load_errors where query in "
+        f"({failed_copy[0]}, {loaded_copy[0]}) order by 1, 2"
+    ).fetchall()
+    assert errors == [(failed_copy[0], 2, "id", 1207), (failed_copy[0], 3, "name", 1204),
+                      (loaded_copy[0], 2, "id", 1207), (loaded_copy[0], 3, "name", 1204)]  # fmt: skip
+    assert cursor.execute("select id, name from lines").fetchall() == [(1, "one")]
+
+
+def test_the_double_logs_load_errors_outside_the_rolled_back_transaction(redshift, session):
+    source = put(redshift, "lines/a.json", "not json\n")
+    cursor = session.cursor()
+    cursor.execute("begin")
+    with pytest.raises(redshift_connector.ProgrammingError):
+        cursor.execute(f"copy lines from '{source}' iam_role default format as json 'auto'")
+    session.rollback()
+    assert cursor.execute("select count(*) from stl_load_errors where query = pg_last_copy_id()").fetchone() == (1,)
+
+
+def test_the_double_copies_a_manifests_entries_only(redshift, session):
+    first = put(redshift, "lines/a.json", '{"id": 1}')
+    put(redshift, "lines/b.json", '{"id": 2}')
+    missing = f"s3://{redshift.bucket}/lines/gone.json"
+    entries = [{"url": first, "mandatory": True}, {"url": missing, "mandatory": False}]
+    manifest = put(redshift, "lines.manifest", json.dumps({"entries": entries}))
+    cursor = session.cursor()
+
+    cursor.execute(f"copy lines from '{manifest}' iam_role default format as json 'auto' manifest")
+    assert cursor.execute("select id from lines").fetchall() == [(1,)]
+    files = cursor.execute("select trim(filename) from stl_load_commits where query = pg_last_copy_id()").fetchall()
+    assert files == [(first,)]
+
+    entries[1]["mandatory"] = True
+    manifest = put(redshift, "lines.manifest", json.dumps({"entries": entries}))
+    with pytest.raises(redshift_connector.ProgrammingError, match="is mandatory, but the file is not found"):
+        cursor.execute(f"copy lines from '{manifest}' iam_role default format as json 'auto' manifest")

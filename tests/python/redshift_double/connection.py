@@ -76,11 +76,16 @@ class Connection:
     def cursor(self) -> Cursor:
         return Cursor(self)
 
+    # As redshift_connector does: COMMIT always, ROLLBACK when the server reports a transaction,
+    # also in autocommit mode, where dbt-redshift opens transactions with an explicit BEGIN.
     def commit(self) -> None:
-        self._connection.commit()
+        with self._connection.cursor() as cursor:
+            cursor.execute("commit")
 
     def rollback(self) -> None:
-        self._connection.rollback()
+        if self._connection.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            with self._connection.cursor() as cursor:
+                cursor.execute("rollback")
 
     def close(self) -> None:
         self._connection.close()
