@@ -7,18 +7,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The DuckDB demo needs no profile of yours: the example is copied here when missing.
 export DBT_PROFILES_DIR ?= $(CURDIR)/.dbt
-# local (DuckDB) or redshift.
+# local (DuckDB) or redshift. dbt reads DBT_TARGET as --target, and a changed --target makes it
+# parse the whole project again: so the default (the profile's, local) is passed as no target at
+# all, as plain `dbt` passes it, and switching between `make` and `dbt` keeps partial parsing.
 TARGET ?= local
-export DBT_TARGET := $(TARGET)
-# Where `make load` reads raw JSON: a directory or an s3:// prefix.
+ifeq ($(TARGET),local)
+  unexport DBT_TARGET
+else
+  export DBT_TARGET := $(TARGET)
+endif
+# Where `make load` reads raw JSON: a directory or an s3:// prefix. It reaches the load through
+# the environment, never through a shell line, so any path works (quotes and spaces too).
 LOCATION ?= data/generated
+export SPARKIFY_RAW_LOCATION = $(LOCATION)
 # Rejected lines allowed per source; empty means the project's var max_rejects (0).
 MAX_REJECTS ?=
+# FULL_REFRESH=1 reloads every file and rebuilds every model; by default only what is new.
+FULL_REFRESH ?=
 # Knobs of `make data`.
 USERS ?= 100
 DAYS ?= 30
 SONGS ?= 71
 SEED ?= 42
+# Data size of `make bench`: sample, 1m or 10m events.
+SCALE ?= 1m
 # The Redshift target reads its connection from the Terraform outputs (make infra-env).
 REDSHIFT_ENV := .env.redshift
 ifeq ($(TARGET),redshift)
@@ -34,22 +46,26 @@ DBT := $(BIN)/dbt
 INSTALLED := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
+# The dashboard draws with Altair in its own venv, which needs neither dbt nor its pins.
+DASHBOARD_VENV := .venv-dashboard
+DASHBOARD_INSTALLED := $(DASHBOARD_VENV)/.installed
 # Terraform uses a local provider mirror when this machine has one (offline), else the registry.
 TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
-comma := ,
 
-.PHONY: help install deps data load build pipeline demo docs docs-serve lint test bench clean upload stage \
-        infra-init infra-plan infra-apply infra-env infra-destroy
+.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test bench clean upload stage \
+        dashboard browser infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+# Each venv installs from its full lock, requirements-<name>.txt, written by `make lock` from
+# requirements-<name>.in; the project's .venv from requirements-dev.txt (which holds `-e .`).
+$(INSTALLED): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 $(CHECKOV_INSTALLED): requirements-checkov.txt
@@ -58,15 +74,27 @@ $(CHECKOV_INSTALLED): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
+lock: $(INSTALLED) ## Regenerate every requirements*.txt lock from its requirements*.in (uv; keeps pins the .in allows)
+	@for requirements in requirements*.in; do \
+	  echo "$$requirements -> $${requirements%.in}.txt"; \
+	  $(BIN)/uv pip compile --quiet "$$requirements" -o "$${requirements%.in}.txt" --python-version 3.11 || exit 1; \
+	done
+
+$(DASHBOARD_INSTALLED): requirements-dashboard.txt
+	$(PYTHON) -m venv $(DASHBOARD_VENV)
+	$(DASHBOARD_VENV)/bin/pip install --quiet --upgrade pip
+	$(DASHBOARD_VENV)/bin/pip install --quiet -r requirements-dashboard.txt
+	touch $@
+
 $(PROFILE): profiles.example.yml
 	mkdir -p $(DBT_PROFILES_DIR)
 	cp profiles.example.yml $@
 
 $(DBT_PACKAGES): packages.yml | $(INSTALLED)
-	scripts/dbt-deps
+	@scripts/dbt-deps
 
 deps: $(INSTALLED) ## Install the dbt packages (dbt_utils): from DBT_PACKAGES_MIRROR or ../shared/dbt-packages, else dbt deps
-	scripts/dbt-deps
+	@scripts/dbt-deps
 
 install: $(INSTALLED) $(PROFILE) $(DBT_PACKAGES) ## Create .venv with the pinned dependencies, a dbt profile and the dbt packages
 	@# The local target keeps its DuckDB file in data/, which DuckDB will not create.
@@ -76,12 +104,8 @@ install: $(INSTALLED) $(PROFILE) $(DBT_PACKAGES) ## Create .venv with the pinned
 data: $(INSTALLED) ## Generate a seeded sample into data/generated (USERS, DAYS, SONGS, SEED)
 	$(BIN)/python -m sparkify.generate --out data/generated --users $(USERS) --days $(DAYS) --songs $(SONGS) --seed $(SEED)
 
-load: install ## Load raw JSON from LOCATION (directory or s3:// prefix) into staging (TARGET, MAX_REJECTS)
-	@if [[ '$(LOCATION)' == s3://* ]]; then $(BIN)/python -m sparkify.aws check '$(LOCATION)'; fi
-	@# Redshift's COPY names the bucket's region (AWS requires it), unless SPARKIFY_SOURCE_REGION says.
-	$(if $(filter s3://%,$(LOCATION)),SPARKIFY_SOURCE_REGION=$${SPARKIFY_SOURCE_REGION:-$$($(BIN)/python -m sparkify.aws region '$(LOCATION)')}) \
-	SPARKIFY_DUCKDB_EXTENSIONS=$$($(BIN)/python -m sparkify.duckdb_extensions) \
-	  $(DBT) run-operation load_raw --args "{location: '$(LOCATION)'$(if $(MAX_REJECTS),$(comma) max_rejects: $(MAX_REJECTS))}"
+load: install ## Load new or changed raw JSON from LOCATION (directory or s3:// prefix) into staging (TARGET, MAX_REJECTS, FULL_REFRESH)
+	$(BIN)/python -m sparkify.load $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(if $(FULL_REFRESH),--full-refresh)
 
 upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/prefix, song files compacted
 	$(BIN)/python -m sparkify.aws upload '$(or $(LOCAL),data/generated)' '$(DEST)'
@@ -89,15 +113,25 @@ upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/pre
 stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to DEST=s3://bucket/prefix, songs compacted
 	$(BIN)/python -m sparkify.aws stage '$(or $(SOURCE),s3://udacity-dend)' '$(DEST)'
 
-build: install ## Build and test the star schema (dbt build)
-	$(DBT) build
+build: install ## Build and test the star schema (dbt build; FULL_REFRESH=1 rebuilds the incremental models)
+	$(DBT) build $(if $(FULL_REFRESH),--full-refresh)
 
-pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process (TARGET, MAX_REJECTS)
-	$(BIN)/python -m sparkify.pipeline --location '$(LOCATION)' $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS))
+freshness: install ## How long since the last successful load: dbt source freshness on load_audit
+	$(DBT) source freshness
+
+pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process (TARGET, MAX_REJECTS, FULL_REFRESH)
+	$(BIN)/python -m sparkify.pipeline --location "$$SPARKIFY_RAW_LOCATION" $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(if $(FULL_REFRESH),--full-refresh)
 
 demo: install data ## The whole pipeline on DuckDB from generated data, with two analyses
 	$(BIN)/python -m sparkify.pipeline --location data/generated --show most_played_songs --show busiest_weekday
 	@echo "Browse the lineage and docs with: make docs-serve"
+
+# Stand-ins for the redshift profile's env_var() calls: compiling opens no connection.
+REDSHIFT_PLACEHOLDERS := SPARKIFY_REDSHIFT_CLUSTER_ID=sparkify SPARKIFY_REDSHIFT_HOST=sparkify.example.invalid \
+  SPARKIFY_REDSHIFT_DATABASE=sparkify SPARKIFY_REDSHIFT_USER=sparkify_admin SPARKIFY_AWS_REGION=us-west-2
+
+compile-redshift: install ## Render every model, test and analysis as Redshift SQL into target/redshift, no cluster needed
+	env $(REDSHIFT_PLACEHOLDERS) DBT_TARGET=redshift $(DBT) compile --no-populate-cache --target-path target/redshift
 
 docs: install ## Generate the dbt docs site (target/index.html)
 	$(DBT) docs generate
@@ -105,17 +139,23 @@ docs: install ## Generate the dbt docs site (target/index.html)
 docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhost:8080
 	$(DBT) docs serve --port 8080
 
+dashboard: $(DASHBOARD_INSTALLED) ## Draw target/dashboard.html from the DuckDB warehouse (SPARKIFY_DUCKDB_PATH), self-contained
+	$(DASHBOARD_VENV)/bin/python -m sparkify.dashboard --out target/dashboard.html
+
+browser: ## Install Debian's chromium (for the dashboard's browser test) when /usr/bin/chromium is missing
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
+
 lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, terraform fmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models analyses tests
 	terraform fmt -check -recursive terraform
 
-test: lint $(CHECKOV_INSTALLED) ## The full test suite: lint, then pytest (dbt on the real sample, Terraform, checkov, emulator)
+test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) browser ## The full test suite: lint, then pytest (dbt on the real sample, the dashboard in Chromium, Terraform, checkov, emulator)
 	$(BIN)/pytest
 
-bench: install ## Time load + build + test on the real sample; print wall time and memory
-	$(BIN)/python scripts/benchmark.py
+bench: install ## Loader and build against the raw-scan floor, side by side (SCALE=sample, 1m or 10m; data generated when missing)
+	$(BIN)/python scripts/benchmark.py --scale $(SCALE)
 
 infra-init: ## terraform init in terraform/ (with the local provider mirror, when there is one)
 	$(TERRAFORM_INIT)

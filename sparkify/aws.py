@@ -47,6 +47,10 @@ class AwsSetupError(RuntimeError):
     """A problem the user can fix, with a message that says how."""
 
 
+# What a command reports in one line rather than a traceback.
+AWS_ERRORS = (AwsSetupError, BotoCoreError, ClientError)
+
+
 def terraform_outputs(terraform_dir: Path = TERRAFORM_DIR) -> dict[str, object]:
     """The values of `terraform output -json` in terraform_dir."""
     try:
@@ -87,6 +91,10 @@ class S3Location:
 
     def url(self, *parts: str) -> str:
         return f"s3://{self.bucket}/{self.key(*parts)}"
+
+    def relative(self, key: str) -> str:
+        """A key of this location, relative to its prefix."""
+        return key[len(self.prefix) + 1 :] if self.prefix else key
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,48 @@ def bucket_region(s3, url: str) -> str:
         raise AwsSetupError(f"bucket {location.bucket} does not exist (or is not visible to you)") from error
     # S3 reports us-east-1 as no constraint, and the oldest buckets of eu-west-1 as EU.
     return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
+
+
+def report_sources(url: str) -> None:
+    """Print the size of each source under url, or fail naming what is missing."""
+    for source in check_sources(boto3.client("s3"), url):
+        print(f"  {source.name:<20} {source.objects:>9,} objects {source.bytes / 2**20:>10,.1f} MiB")
+    print(f"Sources present under {url}")
+
+
+# The folder each staging table is loaded from.
+SOURCE_FOLDERS = {"staging_events": "log_data/", "staging_songs": "song_data/"}
+
+
+def copy_manifests(s3, url: str, ledger: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """Per source, a COPY manifest of the .json objects under url that the ledger (file name
+    relative to url -> ETag) has not seen, written next to the sources under _manifests/.
+    When a loaded object changed or vanished, the manifest lists every object and replaces
+    the source: COPY does not say which file a row came from, so its rows cannot be picked out."""
+    location = S3Location.parse(url)
+    manifests = {}
+    for source_table, folder in SOURCE_FOLDERS.items():
+        objects = {location.relative(obj["Key"]): obj for obj in json_objects(s3, location, folder)}
+        loaded = ledger.get(source_table, {})
+        replace = not loaded or any(
+            name not in objects or etag(objects[name]) != version for name, version in loaded.items()
+        )
+        names = sorted(objects) if replace else sorted(set(objects) - set(loaded))
+        key = location.key("_manifests", f"{source_table}.manifest")
+        entries = [{"url": location.url(name), "mandatory": True} for name in names]
+        s3.put_object(Bucket=location.bucket, Key=key, Body=json.dumps({"entries": entries}, indent=1).encode())
+        manifests[source_table] = {
+            "url": f"s3://{location.bucket}/{key}",
+            "replace": replace,
+            "found": len(objects),
+            "files": [{"file_name": name, "file_size": objects[name]["Size"], "file_version": etag(objects[name])}
+                      for name in names],
+        }  # fmt: skip
+    return manifests
+
+
+def etag(listed: dict) -> str:
+    return listed["ETag"].strip('"')
 
 
 def compact(records: Iterable[bytes], parts: int) -> list[bytes]:
@@ -257,9 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             args.out.write_text(env_file_text(terraform_outputs(args.terraform_dir)))
             print(f"Wrote {args.out}: `make load TARGET=redshift` and dbt read it.")
         elif args.command == "check":
-            for source in check_sources(boto3.client("s3"), args.location):
-                print(f"  {source.name:<20} {source.objects:>9,} objects {source.bytes / 2**20:>10,.1f} MiB")
-            print(f"Sources present under {args.location}")
+            report_sources(args.location)
         elif args.command == "region":
             print(bucket_region(boto3.client("s3"), args.location))
         else:
@@ -274,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"Wrote {counts['log_files']:,} log files and {counts['song_files']:,} songs in "
                 f"{counts['song_parts']} parts to {args.location} in {time.monotonic() - started:.1f} s"
             )
-    except (AwsSetupError, BotoCoreError, ClientError) as error:
+    except AWS_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

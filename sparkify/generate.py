@@ -19,6 +19,7 @@ import datetime as dt
 import itertools
 import json
 import random
+import shutil
 import string
 import sys
 import time
@@ -83,6 +84,9 @@ PAGE_METHOD_STATUS = {
 }  # fmt: skip
 
 JSON_PATHS = {"jsonpaths": [f"$['{name}']" for name in EVENT_FIELDS]}
+# Marks a directory as the generator's own, so that a later run may clear it.
+MARKER = ".sparkify-generated"
+OUTPUT_ENTRIES = ("log_data", "song_data", "log_json_path.json", MARKER)
 
 
 @dataclass
@@ -283,6 +287,22 @@ def guest_session(rng: random.Random, writer: SessionWriter) -> None:
         writer.visit("Submit Registration", None, "Guest")
 
 
+def prepare_output(out: Path) -> None:
+    """Leave `out` empty for a new dataset: the generator's earlier output is removed, so a
+    later load never reads a stale day or song; a directory it did not write is refused."""
+    if out.is_dir() and (out / MARKER).is_file():
+        for name in OUTPUT_ENTRIES:
+            entry = out / name
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            elif entry.exists() or entry.is_symlink():
+                entry.unlink()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"{out} is not empty and was not written by the generator: choose an empty or new directory")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("Written by python -m sparkify.generate, which clears this directory on its next run.\n")
+
+
 def generate(
     out: Path,
     *,
@@ -300,7 +320,7 @@ def generate(
     if not 0.0 <= match_rate <= 1.0:
         raise ValueError("match_rate must be between 0 and 1")
     rng = random.Random(seed)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output(out)
     (out / "log_json_path.json").write_text(json.dumps(JSON_PATHS, indent=4))
     catalog = write_songs(out, rng, songs)
     outside = Catalog()

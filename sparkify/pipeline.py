@@ -8,25 +8,23 @@ time (``make bench`` measures both).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-import yaml
-
-from sparkify import duckdb_extensions
+from sparkify import load
 
 
-def run(location: str, target: str | None = None, max_rejects: int | None = None, show: tuple[str, ...] = ()) -> bool:
+def run(
+    location: str,
+    target: str | None = None,
+    max_rejects: int | None = None,
+    show: tuple[str, ...] = (),
+    full_refresh: bool = False,
+) -> bool:
     from dbt.cli.main import dbtRunner  # imported here: it takes seconds, and --help should not wait
 
-    if location.startswith("s3://"):
-        os.environ.setdefault(duckdb_extensions.ENV_VAR, duckdb_extensions.env_value())
-
+    load.prepare(location)
     common = ["--target", target] if target else []
-    load_args = {"location": location}
-    if max_rejects is not None:
-        load_args["max_rejects"] = max_rejects
 
     started = time.monotonic()
     parsed = dbtRunner().invoke(["--quiet", "parse", *common])
@@ -35,8 +33,8 @@ def run(location: str, target: str | None = None, max_rejects: int | None = None
         return False
     runner = dbtRunner(manifest=parsed.result)
     steps = [
-        ("load", ["run-operation", "load_raw", "--args", yaml.safe_dump(load_args, default_flow_style=True)]),
-        ("build and test", ["build"]),
+        ("load", load.operation_args(location, max_rejects, full_refresh)),
+        ("build and test", ["build", *(["--full-refresh"] if full_refresh else [])]),
         ("summary", ["run-operation", "report_marts"]),
         *((f"analysis {name}", ["show", "--select", name, "--limit", "10"]) for name in show),
     ]
@@ -57,12 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--location", default="data/generated", help="directory or s3:// prefix of the raw JSON")
     parser.add_argument("--target", help="dbt target (default: the profile's, local unless DBT_TARGET says)")
     parser.add_argument("--max-rejects", type=int, help="rejected lines allowed per source (default: the project var)")
+    parser.add_argument("--full-refresh", action="store_true", help="reload every file and rebuild every model")
     parser.add_argument(
         "--show", action="append", default=[], metavar="ANALYSIS",
         help="print the first rows of this analysis at the end (repeatable)",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    return 0 if run(args.location, args.target, args.max_rejects, tuple(args.show)) else 1
+    return 0 if run(args.location, args.target, args.max_rejects, tuple(args.show), args.full_refresh) else 1
 
 
 if __name__ == "__main__":

@@ -1,36 +1,44 @@
-{#- Entry point of `make load`: fills the staging tables from raw JSON at `location`.
+{#- Entry point of `make load`: brings the staging tables up to date with the raw JSON at
+    `location`.
 
     dbt run-operation load_raw --args '{location: ../shared/data/sparkify-sample}'
 
-    Each source is replaced whole, so running the same load twice leaves the same
-    tables. Every load appends one row per source to load_audit; the lines a load
-    could not type go to load_rejects (replacing that source's earlier rejects).
-    A source with more rejects than `max_rejects` keeps its previous contents and
-    the operation fails once every source has been tried (on Redshift, COPY itself
-    aborts past MAXERROR). -#}
-{% macro load_raw(location=none, max_rejects=none) %}
-  {%- set location = (location or var('raw_location')) | string -%}
-  {%- set max_rejects = (var('max_rejects') if max_rejects is none else max_rejects) | int -%}
+    By default only new or changed files are read (raw.loaded_files is the ledger of what
+    was loaded); a changed file replaces the rows that came from it. full_refresh reloads
+    everything. Each source is loaded in one transaction that also writes its audit row,
+    its ledger rows and its rejects, so the bookkeeping never disagrees with the data. A
+    source with more rejects than `max_rejects` keeps its previous rows; the operation
+    fails once every source has been tried. Every row of one load carries the load's start
+    as loaded_at, the watermark of the incremental models. On Redshift, `make load` passes
+    `manifests`: per source, the COPY manifest of the objects new since the ledger. -#}
+{% macro load_raw(location=none, max_rejects=none, full_refresh=false, manifests=none) %}
   {%- set schema = var('raw_schema') -%}
-  {%- if max_rejects < 0 -%}
-    {{ exceptions.raise_compiler_error("max_rejects must be 0 or more, got " ~ max_rejects) }}
+  {%- set started_at = modules.datetime.datetime.utcnow() -%}
+  {%- set location = (location or var('raw_location')) | string -%}
+  {%- set max_rejects = var('max_rejects') if max_rejects is none else max_rejects -%}
+  {%- set problem = load_argument_problem(location, max_rejects, full_refresh) -%}
+  {% do create_load_tables(schema) %}
+  {%- if problem -%}
+    {% do record_failed_load(schema, location, max_rejects, full_refresh, problem, started_at) %}
+    {{ exceptions.raise_compiler_error(problem) }}
   {%- endif -%}
 
-  {% do create_load_tables(schema) %}
   {% set failed = [] %}
   {% for source_table, table in raw_staging_tables().items() %}
-    {% set started_at = modules.datetime.datetime.utcnow() %}
-    {% set result = adapter.dispatch('load_staging_table', 'sparkify')(
-        schema, source_table, table, location, max_rejects) %}
-    {% set finished_at = modules.datetime.datetime.utcnow() %}
-    {% set status = 'loaded' if result.rows_rejected <= max_rejects else 'failed' %}
-    {#- Redshift writes its audit row in the transaction of its staging rows. -#}
-    {% if not result.get('audited') %}
-      {% do record_load(schema, source_table, location, result, max_rejects, status, started_at, finished_at) %}
+    {% set previous_location = last_loaded_location(schema, source_table) %}
+    {% set moved = previous_location is not none and previous_location != location.rstrip('/') %}
+    {% if moved and not full_refresh %}
+      {% do log(source_table ~ ': the location changed from ' ~ previous_location ~ ', so every file is read again', info=true) %}
     {% endif %}
-    {% do log(load_summary(source_table, location, result, status, finished_at - started_at), info=true) %}
-    {% if status == 'failed' %}
-      {% do failed.append(source_table ~ ' (' ~ result.rows_rejected ~ ' rejected, at most ' ~ max_rejects ~ ' allowed)') %}
+    {% set load = {
+        'schema': schema, 'source_table': source_table, 'table': table, 'location': location.rstrip('/'),
+        'max_rejects': max_rejects | int, 'full_refresh': full_refresh or moved,
+        'started_at': modules.datetime.datetime.utcnow(), 'loaded_at': started_at,
+        'manifest': (manifests or {}).get(source_table)} %}
+    {% set result = adapter.dispatch('load_staging_table', 'sparkify')(load) %}
+    {% do log(load_summary(load, result), info=true) %}
+    {% if result.status == 'failed' %}
+      {% do failed.append(source_table ~ ' (' ~ result.message ~ ')') %}
     {% endif %}
   {% endfor %}
 
@@ -38,43 +46,104 @@
     {{ exceptions.raise_compiler_error(
         "Load failed for " ~ failed | join(', ') ~ ". Those tables keep their previous contents. "
         ~ "See " ~ schema ~ ".load_rejects for each rejected line with its file, line and reason, "
-        ~ "or allow more with `make load MAX_REJECTS=N` (max_rejects in --args).") }}
+        ~ "or allow more with `make load MAX_REJECTS=N`.") }}
   {% endif %}
 {% endmacro %}
 
 
-{% macro record_load(schema, source_table, location, result, max_rejects, status, started_at, finished_at) %}
-  {% call statement('record_load_' ~ source_table) %}
-    {{ load_audit_row_sql(schema, source_table, location, result, max_rejects, status, started_at, finished_at) }}
+{#- The location of the source's last successful load, or none. The ledger's paths are
+    relative to it: files from another location are other files, so a load from a new
+    location rereads everything rather than adding to rows it cannot match. -#}
+{% macro last_loaded_location(schema, source_table) %}
+  {%- set rows = run_query(
+      "select location from " ~ schema ~ ".load_audit where source_table = '" ~ source_table
+      ~ "' and status = 'loaded' order by finished_at desc limit 1").rows -%}
+  {{ return(rows[0][0] if rows else none) }}
+{% endmacro %}
+
+
+{#- Why the arguments cannot be used, or none. -#}
+{% macro load_argument_problem(location, max_rejects, full_refresh) %}
+  {%- if max_rejects is not number and not (max_rejects is string and max_rejects.isdigit()) -%}
+    {{ return("max_rejects must be a whole number, 0 or more, got '" ~ max_rejects ~ "'") }}
+  {%- elif max_rejects | int < 0 -%}
+    {{ return("max_rejects must be 0 or more, got " ~ max_rejects) }}
+  {%- elif max_rejects | int >= 100000 -%}
+    {{ return("max_rejects must be below 100000 (Redshift's MAXERROR limit), got " ~ max_rejects) }}
+  {%- elif full_refresh is not sameas true and full_refresh is not sameas false -%}
+    {{ return("full_refresh must be true or false, got '" ~ full_refresh ~ "'") }}
+  {%- elif not location.strip() -%}
+    {{ return("location is empty: pass a directory or an s3:// prefix holding log_data/ and song_data/") }}
+  {%- endif -%}
+  {{ return(none) }}
+{% endmacro %}
+
+
+{#- A SQL string literal of any text: quotes doubled, and on adapters that read
+    backslashes as escapes, backslashes doubled too, so that a value never becomes SQL. -#}
+{% macro sql_string(value) %}
+  {{ return(adapter.dispatch('sql_string', 'sparkify')(value)) }}
+{% endmacro %}
+
+{% macro default__sql_string(value) -%}
+  {{ return("'" ~ (value | string).replace("'", "''") ~ "'") }}
+{%- endmacro %}
+
+{% macro redshift__sql_string(value) -%}
+  {{ return("'" ~ (value | string).replace("\\", "\\\\").replace("'", "''") ~ "'") }}
+{%- endmacro %}
+
+
+{#- The insert of one load_audit row, as SQL text, for the adapter's load transaction. -#}
+{% macro load_audit_insert_sql(load, result) -%}
+insert into {{ load.schema }}.load_audit (
+    load_id, source_table, location, full_refresh, files_found, files_loaded, files_skipped,
+    rows_loaded, rows_rejected, max_rejects, status, message, started_at, finished_at
+)
+values (
+    '{{ invocation_id }}',
+    '{{ load.source_table }}',
+    {{ sql_string(load.location) }},
+    {{ 'true' if load.full_refresh else 'false' }},
+    {{ result.files_found }},
+    {{ result.files_loaded }},
+    {{ result.files_skipped }},
+    {{ result.rows_loaded }},
+    {{ result.rows_rejected }},
+    {{ load.max_rejects if load.max_rejects is not none else 'null' }},
+    '{{ result.status }}',
+    {{ sql_string(result.message[:4000]) if result.message else 'null' }},
+    cast('{{ load.started_at.isoformat(sep=" ") }}' as timestamp),
+    cast('{{ modules.datetime.datetime.utcnow().isoformat(sep=" ") }}' as timestamp)
+)
+{%- endmacro %}
+
+
+{#- A load that cannot start still leaves a trace: one failed audit row per source. -#}
+{% macro record_failed_load(schema, location, max_rejects, full_refresh, message, started_at) %}
+  {% call statement('record_failed_load') %}
+    {%- for source_table in raw_staging_tables() %}
+    {{ load_audit_insert_sql(
+        {'schema': schema, 'source_table': source_table, 'location': location, 'full_refresh': full_refresh is sameas true,
+         'max_rejects': max_rejects if max_rejects is number else none, 'started_at': started_at},
+        {'files_found': 0, 'files_loaded': 0, 'files_skipped': 0, 'rows_loaded': 0, 'rows_rejected': 0,
+         'status': 'failed', 'message': message}) }};
+    {%- endfor %}
   {% endcall %}
   {% do adapter.commit() %}
 {% endmacro %}
 
 
-{#- The insert of one load_audit row, as SQL text, for a caller's transaction. -#}
-{% macro load_audit_row_sql(schema, source_table, location, result, max_rejects, status, started_at, finished_at) -%}
-insert into {{ schema }}.load_audit
-  (load_id, source_table, location, files, rows_loaded, rows_rejected, max_rejects, status, started_at, finished_at)
-values (
-  '{{ invocation_id }}',
-  '{{ source_table }}',
-  {{ dbt.string_literal(location) }},
-  {{ result.files }},
-  {{ result.rows_loaded }},
-  {{ result.rows_rejected }},
-  {{ max_rejects }},
-  '{{ status }}',
-  cast('{{ started_at.isoformat(sep=" ") }}' as timestamp),
-  cast('{{ finished_at.isoformat(sep=" ") }}' as timestamp)
-)
-{%- endmacro %}
-
-
-{% macro load_summary(source_table, location, result, status, elapsed) %}
-  {%- set line = source_table ~ ' from ' ~ location ~ ': '
-      ~ '{:,}'.format(result.files) ~ ' files, '
+{% macro load_summary(load, result) %}
+  {%- set elapsed = modules.datetime.datetime.utcnow() - load.started_at -%}
+  {%- set line = load.source_table ~ ' from ' ~ load.location ~ ': '
+      ~ '{:,}'.format(result.files_loaded) ~ ' new or changed files of ' ~ '{:,}'.format(result.files_found) ~ ', '
       ~ '{:,}'.format(result.rows_loaded) ~ ' rows loaded, '
       ~ '{:,}'.format(result.rows_rejected) ~ ' rejected in '
       ~ '%.1f' | format(elapsed.total_seconds()) ~ ' s' -%}
-  {%- do return(('FAILED ' if status == 'failed' else 'Loaded ') ~ line) -%}
+  {%- if result.files_skipped -%}
+    {%- set line = line ~ '; ' ~ '{:,}'.format(result.files_skipped) ~ ' files not read (' ~ result.skipped_examples
+        ~ (', ...' if result.files_skipped > 3 else '') ~ '), see load_rejects' -%}
+  {%- endif -%}
+  {%- do return(('FAILED ' ~ line ~ ': ' ~ result.message) if result.status == 'failed' else 'Loaded ' ~ line) -%}
 {% endmacro %}

@@ -1,111 +1,414 @@
-{#- DuckDB: read every file as text, split it into lines and type each line, so that a
-    line that is not JSON, or whose values cannot be typed, is kept with its file, line
-    number and reason instead of being skipped. -#}
-{% macro duckdb__load_staging_table(schema, source_table, table, location, max_rejects) %}
-  {%- set pattern = location.rstrip('/') ~ '/' ~ table.prefix ~ '/**/*.json' -%}
-  {%- if location.startswith('s3://') -%}
+{#- DuckDB: load the new or changed files of one source, in batches, into a scratch table,
+    then swap or merge it into the staging table in one transaction with its bookkeeping.
+
+    Each batch goes through the fast path: DuckDB's JSON reader with every column read as
+    text, then typed and width-checked in SQL. A file with any line that the fast path
+    cannot vouch for (not JSON, not an object, not UTF-8, a value of the wrong type or too
+    long) is read again by the precise path, line by line, which keeps every bad line
+    with its file, line number and reason. Memory is bounded by the batch, not the data. -#}
+{% macro duckdb__load_staging_table(load) %}
+  {%- set table = load.table -%}
+  {%- if load.location.startswith('s3://') -%}
     {% do duckdb_enable_s3() %}
   {%- endif -%}
-
-  {%- set files = run_query('select count(*) from glob(' ~ dbt.string_literal(pattern) ~ ')').columns[0].values()[0] -%}
-  {%- if files == 0 -%}
-    {{ exceptions.raise_compiler_error(
-        "No files match " ~ pattern ~ ". The location must hold " ~ table.prefix
-        ~ "/ with .json files; run `make data` for a generated sample or pass LOCATION=<dir or s3:// prefix>.") }}
+  {%- set files = duckdb_list_source_files(load) -%}
+  {%- if files.found == 0 -%}
+    {% do return(duckdb_record_load(load, files, {
+        'status': 'failed', 'rows_loaded': 0, 'rows_rejected': 0,
+        'message': 'no files under ' ~ load.location ~ '/' ~ table.prefix ~ '/: the location must hold '
+          ~ table.prefix ~ '/ with .json files; run `make data` for a generated sample or pass LOCATION=<dir or s3:// prefix>'})) %}
   {%- endif -%}
 
-  {% call statement('parse_' ~ source_table) %}
-    {{ raw_table_ddl(schema, source_table, table.columns) }};
-    create or replace temp table parsed_{{ source_table }} as
-    with files as (
-        select filename, string_split(content, chr(10)) as lines
-        from read_text({{ dbt.string_literal(pattern) }})
-    ),
-
-    lines as (
-        select
-            filename as file_name,
-            generate_subscripts(lines, 1) as line_number,
-            rtrim(unnest(lines), chr(13)) as raw_line
-        from files
-    ),
-
-    records as (
-        select
-            *,
-            -- json_type fails on text that is not JSON, so only ask it of valid JSON.
-            case when json_valid(raw_line) then json_type(raw_line) = 'OBJECT' else false end as is_object
-        from lines
-        where trim(raw_line) <> ''
-    ),
-
-    extracted as (
-        select
-            file_name,
-            line_number,
-            raw_line,
-            is_object,
-            {%- for column in table.columns %}
-            case when is_object then json_extract_string(raw_line, {{ dbt.string_literal('$."' ~ column.json_key ~ '"') }}) end
-                as {{ column.name }}__text{{ ',' if not loop.last }}
-            {%- endfor %}
-        from records
-    ),
-
-    typed as (
-        select
-            *,
-            {%- for column in table.columns %}
-            try_cast({{ column.name }}__text as {{ column.type }}) as {{ column.name }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        from extracted
-    )
-
-    select
-        *,
-        case
-            when not is_object then 'not a JSON object'
-            else nullif(concat_ws('; '
-                {%- for column in table.columns %},
-                case when {{ column.name }}__text is not null and {{ column.name }} is null
-                    then '{{ column.json_key }}: ' || left({{ column.name }}__text, 100) || ' is not {{ column.type }}' end
-                {%- endfor %}
-            ), '')
-        end as reason
-    from typed
+  {%- set scratch = load.schema ~ '.' ~ load.source_table ~ '__loading' -%}
+  {% call statement('create_scratch_' ~ load.source_table) %}
+    drop table if exists {{ scratch }};
+    create table {{ scratch }} as
+    select *, cast(null as varchar) as load_problem from {{ load.schema }}.{{ load.source_table }} limit 0;
+    create or replace temp table new_rejects as
+    select load_id, source_table, file_name, line_number, reason, raw_line from {{ load.schema }}.load_rejects limit 0;
   {% endcall %}
+  {% do adapter.commit() %}
+
+  {%- set batches = run_query('select batch_no, count(*), sum(file_size) from pending_files group by 1 order by 1').rows -%}
+  {%- for batch in batches %}
+    {% do run_query("set variable batch_files = (select list(path order by path) from pending_files where batch_no = " ~ batch[0] ~ ")") %}
+    {% call statement('fast_path_' ~ load.source_table) %}
+      insert into {{ scratch }}
+      {{ duckdb_fast_path_select(load) }};
+    {% endcall %}
+    {% do adapter.commit() %}
+    {% do log('  ' ~ load.source_table ~ ': read batch ' ~ loop.index ~ ' of ' ~ batches | length ~ ' ('
+        ~ '{:,}'.format(batch[1]) ~ ' files, ' ~ '%.1f' | format(batch[2] / 1048576) ~ ' MiB)', info=true) %}
+  {%- endfor %}
+
+  {%- set suspect = run_query('select count(distinct source_file) from ' ~ scratch ~ ' where load_problem is not null').rows[0][0] -%}
+  {%- if suspect > 0 %}
+    {% do log('  ' ~ load.source_table ~ ': ' ~ suspect ~ ' files need a line-by-line read', info=true) %}
+    {% do duckdb_precise_path(load, scratch) %}
+  {%- endif %}
 
   {%- set counts = run_query(
-      'select count(*) filter (where reason is null), count(*) filter (where reason is not null) from parsed_'
-      ~ source_table).rows[0] -%}
-  {%- set rows_valid, rows_rejected = counts[0], counts[1] -%}
+      'select (select count(*) from ' ~ scratch ~ '), (select count(*) from new_rejects)').rows[0] -%}
+  {%- set rows_loaded, rows_rejected = counts[0], counts[1] -%}
+  {%- set status = 'loaded' if rows_rejected <= load.max_rejects else 'failed' -%}
+  {%- set result = {
+      'status': status, 'rows_loaded': rows_loaded if status == 'loaded' else 0, 'rows_rejected': rows_rejected,
+      'message': none if status == 'loaded' else '{:,}'.format(rows_rejected) ~ ' rejected, at most ' ~ load.max_rejects ~ ' allowed'} -%}
+  {% do return(duckdb_record_load(load, files, result, scratch)) %}
+{% endmacro %}
 
-  {% call statement('replace_rejects_' ~ source_table) %}
-    delete from {{ schema }}.load_rejects where source_table = '{{ source_table }}';
-    insert into {{ schema }}.load_rejects (load_id, source_table, file_name, line_number, reason, raw_line)
-    select '{{ invocation_id }}', '{{ source_table }}', file_name, line_number, reason, raw_line
-    from parsed_{{ source_table }}
-    where reason is not null
-    order by file_name, line_number;
+
+{#- Lists the source's files into the temp tables found_files (everything under the prefix),
+    listed_files (the .json files, with size and version) and pending_files (those to read,
+    in batches). Symbolic links to folders are followed up to eight folders deep. -#}
+{% macro duckdb_list_source_files(load) %}
+  {%- set root = load.location ~ '/' ~ load.table.prefix -%}
+  {%- set patterns = [root ~ '/**'] -%}
+  {%- if not load.location.startswith('s3://') -%}
+    {#- `**` does not follow symbolic links to folders; a `*` per level does. -#}
+    {%- for depth in range(1, 9) -%}
+      {%- do patterns.append(root ~ '/*' * depth) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- set offset = load.location | length + 2 -%}
+  {% call statement('list_' ~ load.source_table) %}
+    create or replace temp table found_files as
+    select distinct file as path, substr(file, {{ offset }}) as file_name
+    from glob([{% for pattern in patterns %}{{ sql_string(pattern) }}{{ ', ' if not loop.last }}{% endfor %}]);
   {% endcall %}
-
-  {%- if rows_rejected <= max_rejects %}
-    {% call statement('replace_' ~ source_table) %}
-      delete from {{ schema }}.{{ source_table }};
-      insert into {{ schema }}.{{ source_table }}
-      select {% for column in table.columns %}{{ column.name }}{{ ', ' if not loop.last }}{% endfor %}
-      from parsed_{{ source_table }}
-      where reason is null
-      order by file_name, line_number;
+  {%- set found = run_query("select count(*), count(*) filter (where path like '%.json') from found_files").rows[0] -%}
+  {%- if found[1] > 0 -%}
+    {% do run_query("set variable listed_paths = (select list(path) from found_files where path like '%.json')") %}
+    {% call statement('stat_' ~ load.source_table) %}
+      create or replace temp table listed_files as
+      select
+          filename as path,
+          substr(filename, {{ offset }}) as file_name,
+          size as file_size,
+          strftime(last_modified, '%Y-%m-%dT%H:%M:%S.%f%z') as file_version
+      from read_blob(getvariable('listed_paths'));
     {% endcall %}
-  {%- endif %}
-  {% do adapter.commit() %}
-  {% do run_query('drop table parsed_' ~ source_table) %}
+  {%- else -%}
+    {% do run_query("create or replace temp table listed_files as select path, file_name, 0::bigint as file_size, ''::varchar as file_version from found_files limit 0") %}
+  {%- endif -%}
+  {% call statement('pending_' ~ load.source_table) %}
+    create or replace temp table pending_files as
+    with changed as (
+        select listed_files.*
+        from listed_files
+        left join {{ load.schema }}.loaded_files as ledger
+            on ledger.source_table = '{{ load.source_table }}'
+            and ledger.file_name = listed_files.file_name
+            and ledger.file_size = listed_files.file_size
+            and ledger.file_version = listed_files.file_version
+        where {{ 'true' if load.full_refresh else 'ledger.file_name is null' }}
+    ),
 
-  {% do return({
-      'files': files,
-      'rows_loaded': rows_valid if rows_rejected <= max_rejects else 0,
-      'rows_rejected': rows_rejected}) %}
+    running as (
+        select
+            *,
+            sum(file_size) over (order by file_name rows unbounded preceding) as bytes_so_far,
+            row_number() over (order by file_name) as files_so_far
+        from changed
+    )
+
+    -- Batches of about 256 MiB or 10,000 files, whichever comes first.
+    select
+        *,
+        greatest(floor(bytes_so_far / 268435456), floor((files_so_far - 1) / 10000)) as batch_no
+    from running;
+  {% endcall %}
+  {%- set skipped = run_query(
+      "select (select count(*) from found_files where path not like '%.json'), "
+      ~ "(select string_agg(file_name, ', ') from (select file_name from found_files where path not like '%.json' order by 1 limit 3))").rows[0] -%}
+  {%- set pending = run_query('select count(*) from pending_files').rows[0][0] -%}
+  {% do return({'found': found[0], 'loaded': pending, 'skipped': skipped[0], 'skipped_examples': skipped[1]}) %}
+{% endmacro %}
+
+
+{#- The fast path of one batch (the files in the variable batch_files): DuckDB's
+    line-by-line JSON reader, which never stops on a bad line, then every value extracted
+    as text in one pass and typed and checked in SQL. load_problem marks a row whose file
+    must go through the precise path: a line that is not a JSON object (the reader gives
+    null), an object with none of the known keys, or a value with a problem. -#}
+{% macro duckdb_fast_path_select(load) %}
+  {%- set columns = load.table.columns -%}
+  with objects as (
+
+      select filename, json, {{ duckdb_extract_values('json', columns) }} as found_values
+      from read_ndjson_objects(getvariable('batch_files'), ignore_errors = true, filename = true)
+
+  )
+
+  select
+      {%- for column in columns %}
+      try_cast(found_values[{{ loop.index }}] as {{ column.type }}) as {{ column.name }},
+      {%- endfor %}
+      substr(filename, {{ load.location | length + 2 }}) as source_file,
+      cast('{{ load.loaded_at.isoformat(sep=" ") }}' as timestamp) as loaded_at,
+      case
+          when json is null then 'not a JSON object'
+          when {% for column in columns %}found_values[{{ loop.index }}] is null{{ ' and ' if not loop.last }}{% endfor %}
+              then 'no known key'
+          else {{ duckdb_value_problems(columns, 'found_values') }}
+      end as load_problem
+  from objects
+{% endmacro %}
+
+
+{#- The values of a JSON object's keys, as a list of text in the order of the columns,
+    extracted in one parse. -#}
+{% macro duckdb_extract_values(json, columns) -%}
+  json_extract_string({{ json }}, [
+      {%- for column in columns %}{{ sql_string('$."' ~ column.json_key ~ '"') }}{{ ', ' if not loop.last }}{% endfor -%}
+  ])
+{%- endmacro %}
+
+
+{#- Why the text values of one line cannot be loaded, naming each key; null when they can.
+    A value must cast to its column's type, and text must fit its column's width in bytes,
+    as Redshift's varchar(n) counts them. `found_values` is the list of texts. -#}
+{% macro duckdb_value_problems(columns, found_values) -%}
+  nullif(concat_ws('; '
+  {%- for column in columns %},
+      {%- set text = found_values ~ '[' ~ loop.index ~ ']' -%}
+      {%- set width = modules.re.match('varchar\((\d+)\)', column.type) %}
+      {%- if width %}
+      case when strlen({{ text }}) > {{ width.group(1) }}
+          then '{{ column.json_key }}: ' || strlen({{ text }}) || ' bytes, longer than {{ column.type }}' end
+      {%- else %}
+      case when {{ text }} is not null and try_cast({{ text }} as {{ column.type }}) is null
+          then '{{ column.json_key }}: ' || left({{ text }}, 100) || ' is not {{ column.type }}' end
+      {%- endif %}
+  {%- endfor %}
+  ), '')
+{%- endmacro %}
+
+
+{#- The precise path: the files flagged by the fast path lose their rows in the scratch
+    table and are read again line by line, in chunks: good lines go back to the scratch
+    table, bad ones to new_rejects with their line number and reason. -#}
+{% macro duckdb_precise_path(load, scratch) %}
+  {% call statement('suspect_files_' ~ load.source_table) %}
+    create or replace temp table suspect_files as
+    with flagged as (
+        select distinct source_file as file_name from {{ scratch }} where load_problem is not null
+    )
+    select
+        pending_files.path,
+        flagged.file_name,
+        floor(sum(pending_files.file_size) over (order by flagged.file_name rows unbounded preceding) / 67108864) as chunk_no
+    from flagged
+    inner join pending_files on flagged.file_name = pending_files.file_name;
+    delete from {{ scratch }} where source_file in (select file_name from suspect_files);
+  {% endcall %}
+  {% do adapter.commit() %}
+  {%- for chunk in run_query('select distinct chunk_no from suspect_files order by 1').rows %}
+    {% do run_query("set variable suspect_paths = (select list(path) from suspect_files where chunk_no = " ~ chunk[0] ~ ")") %}
+    {% call statement('precise_path_' ~ load.source_table) %}
+      create or replace temp table precise_lines as
+      {{ duckdb_precise_path_select(load) }};
+      insert into {{ scratch }}
+      select
+          {%- for column in load.table.columns %}
+          try_cast(found_values[{{ loop.index }}] as {{ column.type }}),
+          {%- endfor %}
+          source_file,
+          cast('{{ load.loaded_at.isoformat(sep=" ") }}' as timestamp),
+          null
+      from precise_lines
+      where reason is null;
+      insert into new_rejects
+      select '{{ invocation_id }}', '{{ load.source_table }}', source_file, line_number, reason, raw_line
+      from precise_lines
+      where reason is not null;
+    {% endcall %}
+    {% do adapter.commit() %}
+  {%- endfor %}
+{% endmacro %}
+
+
+{#- Every non-blank line of the files in the variable suspect_paths, with its number and
+    either its values as text or the reason it cannot be loaded. A file that is one JSON
+    document spread over several lines (pretty-printed) is one reject, said as such. -#}
+{% macro duckdb_precise_path_select(load) %}
+  {%- set columns = load.table.columns -%}
+  with files as (
+
+      select
+          substr(filename, {{ load.location | length + 2 }}) as source_file,
+          -- Blob to text writes every byte outside printable ASCII as \xNN, so a file that is
+          -- not UTF-8 can still be split into lines and each line decoded on its own.
+          string_split(cast(content as varchar), '\x0A') as escaped_lines,
+          -- The file as one document, without a byte-order mark, when it is UTF-8.
+          regexp_replace(try(decode(content)), '^\x{FEFF}', '') as document
+      from read_blob(getvariable('suspect_paths'))
+
+  ),
+
+  documents as (
+
+      select
+          *,
+          len(list_filter(escaped_lines, line -> trim(line) <> '')) as line_count,
+          case
+              when len(list_filter(escaped_lines, line -> trim(line) <> '')) > 1 and json_valid(document)
+                  then case json_type(document)
+                      when 'ARRAY' then 'a pretty-printed JSON array of ' || format('{:,}', json_array_length(document))
+                          || ' records over ' || format('{:,}', len(escaped_lines)) || ' lines, expected one object per line'
+                      else 'a pretty-printed JSON document over ' || format('{:,}', len(escaped_lines))
+                          || ' lines, expected one object per line'
+                  end
+          end as document_problem
+      from files
+
+  ),
+
+  lines as (
+
+      select
+          source_file,
+          generate_subscripts(escaped_lines, 1) as line_number,
+          unnest(escaped_lines) as escaped_line
+      from documents
+      where document_problem is null
+
+  ),
+
+  decoded as (
+
+      select
+          source_file,
+          line_number,
+          escaped_line,
+          try(decode(cast(
+              regexp_replace(
+                  case when line_number = 1 then regexp_replace(escaped_line, '^\\xEF\\xBB\\xBF', '') else escaped_line end,
+                  '\\x0D$', '')
+              as blob))) as raw_line
+      from lines
+      where trim(escaped_line) <> ''
+
+  ),
+
+  parsed as (
+
+      select
+          *,
+          case
+              when raw_line is null then 'not valid UTF-8'
+              when not json_valid(raw_line) then 'not valid JSON'
+              when json_type(raw_line) = 'ARRAY'
+                  then 'a JSON array of ' || format('{:,}', json_array_length(raw_line)) || ' records, expected one object per line'
+              when json_type(raw_line) <> 'OBJECT'
+                  then 'a JSON ' || case json_type(raw_line)
+                      when 'VARCHAR' then 'string' when 'BOOLEAN' then 'boolean' when 'NULL' then 'null' else 'number'
+                  end || ', expected one object per line'
+          end as line_problem,
+          case when json_valid(raw_line) and json_type(raw_line) = 'OBJECT'
+              then {{ duckdb_extract_values('raw_line', columns) }}
+          end as found_values
+      from decoded
+
+  ),
+
+  line_rows as (
+
+      select
+          source_file,
+          line_number,
+          -- A line that is not UTF-8 is kept in blob notation, so that no byte is lost.
+          coalesce(raw_line, escaped_line) as raw_line,
+          coalesce(line_problem, {{ duckdb_value_problems(columns, 'found_values') }}) as reason,
+          found_values
+      from parsed
+
+  ),
+
+  document_rows as (
+
+      select
+          source_file,
+          1 as line_number,
+          document as raw_line,
+          document_problem as reason,
+          null as found_values
+      from documents
+      where document_problem is not null
+
+  )
+
+  select * from line_rows
+  union all
+  select * from document_rows
+{% endmacro %}
+
+
+{#- Ends the load of one source in one transaction: on success the scratch rows replace
+    the rows of the files they came from (or the whole table, on a full refresh), and the
+    ledger learns the files; either way the rejects of the files read replace their
+    earlier ones, the files not read are recorded, and the audit row is written. -#}
+{% macro duckdb_record_load(load, files, result, scratch=none) %}
+  {%- do result.update({'files_found': files.found, 'files_loaded': files.loaded, 'files_skipped': files.skipped,
+                         'skipped_examples': files.skipped_examples}) -%}
+  {%- set staging = load.schema ~ '.' ~ load.source_table -%}
+  {%- set replace_all = load.full_refresh or run_query(
+      "select count(*) = 0 from " ~ load.schema ~ ".loaded_files where source_table = '" ~ load.source_table ~ "'").rows[0][0] -%}
+  {% call statement('record_' ~ load.source_table) %}
+    {%- if result.status == 'loaded' %}
+      {%- if replace_all %}
+    -- Nothing to keep: the scratch table becomes the staging table, with no copy.
+    drop table {{ staging }};
+    alter table {{ scratch }} drop column load_problem;
+    alter table {{ scratch }} rename to {{ load.source_table }};
+    delete from {{ load.schema }}.loaded_files where source_table = '{{ load.source_table }}';
+      {%- else %}
+    delete from {{ staging }} where source_file in (select file_name from pending_files);
+    insert into {{ staging }} select * exclude (load_problem) from {{ scratch }};
+    delete from {{ load.schema }}.loaded_files
+    where source_table = '{{ load.source_table }}' and file_name in (select file_name from pending_files);
+      {%- endif %}
+    insert into {{ load.schema }}.loaded_files
+    select
+        '{{ load.source_table }}',
+        pending_files.file_name,
+        pending_files.file_size,
+        pending_files.file_version,
+        coalesce(loaded.row_count, 0),
+        coalesce(rejected.row_count, 0),
+        '{{ invocation_id }}',
+        cast('{{ load.loaded_at.isoformat(sep=" ") }}' as timestamp)
+    from pending_files
+    left join (
+        select source_file, count(*) as row_count from {{ staging }}
+        where loaded_at = cast('{{ load.loaded_at.isoformat(sep=" ") }}' as timestamp)
+        group by source_file
+    ) as loaded on pending_files.file_name = loaded.source_file
+    left join (
+        select file_name, count(*) as row_count from new_rejects group by file_name
+    ) as rejected on pending_files.file_name = rejected.file_name;
+    {%- endif %}
+    delete from {{ load.schema }}.load_rejects
+    where source_table = '{{ load.source_table }}'
+        and ({{ 'true' if replace_all and result.status == 'loaded' else 'false' }}
+            or file_name in (select file_name from pending_files)
+            or line_number is null);
+    {%- if scratch %}
+    insert into {{ load.schema }}.load_rejects select * from new_rejects order by file_name, line_number;
+    {%- endif %}
+    insert into {{ load.schema }}.load_rejects (load_id, source_table, file_name, line_number, reason, raw_line)
+    select
+        '{{ invocation_id }}', '{{ load.source_table }}', file_name, null,
+        'not read: only .json files are loaded', null
+    from found_files
+    where path not like '%.json';
+    {{ load_audit_insert_sql(load, result) }};
+    {%- if scratch %}
+    drop table if exists {{ scratch }};
+    {%- endif %}
+  {% endcall %}
+  {% do adapter.commit() %}
+  {% do return(result) %}
 {% endmacro %}
 
 
@@ -120,7 +423,7 @@
         ~ "run `make load`, or set SPARKIFY_DUCKDB_EXTENSIONS=$(python -m sparkify.duckdb_extensions).") }}
   {%- endif -%}
   {%- for path in extensions.split(",") -%}
-    {% do run_query("load " ~ dbt.string_literal(path)) %}
+    {% do run_query("load " ~ sql_string(path)) %}
   {%- endfor -%}
   {%- set endpoint = env_var('AWS_ENDPOINT_URL_S3', env_var('AWS_ENDPOINT_URL', '')) -%}
   {%- set region = env_var('AWS_REGION', env_var('AWS_DEFAULT_REGION', '')) -%}
@@ -128,9 +431,9 @@
     create or replace secret sparkify_s3 (
         type s3,
         provider credential_chain
-        {%- if region %}, region {{ dbt.string_literal(region) }}{% endif %}
+        {%- if region %}, region {{ sql_string(region) }}{% endif %}
         {%- if endpoint %},
-        endpoint {{ dbt.string_literal(endpoint.split('://')[-1].rstrip('/')) }},
+        endpoint {{ sql_string(endpoint.split('://')[-1].rstrip('/')) }},
         use_ssl {{ 'true' if endpoint.startswith('https://') else 'false' }},
         url_style 'path'
         {%- endif %}

@@ -1,7 +1,8 @@
 {#- The raw tables the load writes. Column order follows log_json_path.json, which a
     Redshift COPY maps by position; column names are the JSON keys, lower-cased as
-    Redshift folds identifiers. Text widths are generous so that a long value is
-    rejected loudly rather than truncated silently. -#}
+    Redshift folds identifiers. Text widths are generous, and enforced on every target
+    (Redshift's varchar(n) counts bytes), so that a long value is rejected loudly rather
+    than truncated silently. -#}
 {% macro raw_staging_tables() %}
   {% do return({
     'staging_events': {
@@ -46,6 +47,15 @@
 {% endmacro %}
 
 
+{#- Columns every staging table carries after its JSON columns: where each row came from. -#}
+{% macro raw_lineage_columns() %}
+  {% do return([
+      {'name': 'source_file', 'type': 'varchar(1024)'},
+      {'name': 'loaded_at', 'type': 'timestamp'},
+  ]) %}
+{% endmacro %}
+
+
 {#- The columns of the load's bookkeeping tables, shared by every adapter. -#}
 {% macro load_bookkeeping_tables() %}
   {% do return({
@@ -53,11 +63,15 @@
         {'name': 'load_id', 'type': 'varchar(64)'},
         {'name': 'source_table', 'type': 'varchar(64)'},
         {'name': 'location', 'type': 'varchar(1024)'},
-        {'name': 'files', 'type': 'integer'},
+        {'name': 'full_refresh', 'type': 'boolean'},
+        {'name': 'files_found', 'type': 'integer'},
+        {'name': 'files_loaded', 'type': 'integer'},
+        {'name': 'files_skipped', 'type': 'integer'},
         {'name': 'rows_loaded', 'type': 'bigint'},
         {'name': 'rows_rejected', 'type': 'bigint'},
         {'name': 'max_rejects', 'type': 'integer'},
         {'name': 'status', 'type': 'varchar(16)'},
+        {'name': 'message', 'type': 'varchar(4096)'},
         {'name': 'started_at', 'type': 'timestamp'},
         {'name': 'finished_at', 'type': 'timestamp'},
     ]},
@@ -68,6 +82,16 @@
         {'name': 'line_number', 'type': 'bigint'},
         {'name': 'reason', 'type': 'varchar(1024)'},
         {'name': 'raw_line', 'type': 'varchar(65535)'},
+    ]},
+    'loaded_files': {'columns': [
+        {'name': 'source_table', 'type': 'varchar(64)'},
+        {'name': 'file_name', 'type': 'varchar(1024)'},
+        {'name': 'file_size', 'type': 'bigint'},
+        {'name': 'file_version', 'type': 'varchar(128)'},
+        {'name': 'rows_loaded', 'type': 'bigint'},
+        {'name': 'rows_rejected', 'type': 'bigint'},
+        {'name': 'load_id', 'type': 'varchar(64)'},
+        {'name': 'loaded_at', 'type': 'timestamp'},
     ]},
   }) %}
 {% endmacro %}
@@ -96,15 +120,17 @@ create table if not exists {{ schema }}.{{ name }} (
 {%- endmacro %}
 
 
-{#- Creates the raw schema and the load bookkeeping tables when missing. Each staging
-    table is created by its own load, in the transaction that fills it. -#}
+{#- Creates the raw schema, the staging tables and the load's bookkeeping tables when
+    missing, in one transaction. -#}
 {% macro create_load_tables(schema) %}
-  {#- A statement opens the transaction that adapter.commit() ends; run_query opens none. -#}
   {% call statement('create_load_tables') %}
     create schema if not exists {{ schema }};
-    {% for name, table in load_bookkeeping_tables().items() %}
+    {%- for name, table in raw_staging_tables().items() %}
+    {{ raw_table_ddl(schema, name, table.columns + raw_lineage_columns()) }};
+    {%- endfor %}
+    {%- for name, table in load_bookkeeping_tables().items() %}
     {{ raw_table_ddl(schema, name, table.columns) }};
-    {% endfor %}
+    {%- endfor %}
   {% endcall %}
   {% do adapter.commit() %}
 {% endmacro %}

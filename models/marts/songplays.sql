@@ -2,7 +2,14 @@
 -- (one row per distinct play time, growing with the fact), so that join stays on each node;
 -- song_id would pile the many unmatched plays (null) onto one slice. Sorted by start_time
 -- for time-range scans. users, songs and artists are small: DISTSTYLE ALL.
-{{ config(dist='start_time', sort='start_time') }}
+{{ config(
+    materialized='incremental',
+    unique_key='songplay_id',
+    incremental_strategy='merge',
+    on_schema_change='fail',
+    dist='start_time',
+    sort='start_time',
+) }}
 
 with
 
@@ -18,18 +25,75 @@ songs as (
 
 ),
 
+{% if is_incremental() %}
+
+watermark as (
+
+    select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) as loaded_at from {{ this }}
+
+),
+
+-- A play is built again when one of its deliveries is new, or when a new song file may
+-- match it; every delivery of such a play is read, so the result is the full build's.
+changed_plays as (
+
+    select user_id, session_id, item_in_session
+    from events
+    where page = 'NextSong' and loaded_at > (select loaded_at from watermark)
+
+    {%- if execute and run_query(
+        'select count(*) from ' ~ ref('stg_sparkify__songs') ~ ' where loaded_at > (select coalesce(max(loaded_at), '
+        ~ "cast('1900-01-01' as timestamp)) from " ~ this ~ ')').columns[0].values()[0] > 0 %}
+
+    union
+
+    select events.user_id, events.session_id, events.item_in_session
+    from events
+    inner join songs
+        on
+            {{ match_key('events.song_title') }} = {{ match_key('songs.title') }}
+            and {{ match_key('events.artist_name') }} = {{ match_key('songs.artist_name') }}
+    where events.page = 'NextSong' and songs.loaded_at > (select loaded_at from watermark)
+    {%- endif %}
+
+),
+
+nextsong_events as (
+
+    select events.*
+    from events
+    inner join changed_plays
+        on
+            coalesce(events.user_id, -1) = coalesce(changed_plays.user_id, -1)
+            and events.session_id = changed_plays.session_id
+            and events.item_in_session = changed_plays.item_in_session
+    where events.page = 'NextSong'
+
+),
+
+{% else %}
+
+nextsong_events as (
+
+    select * from events
+    where page = 'NextSong'
+
+),
+
+{% endif %}
+
 song_plays as (
 
     select
-        {{ surrogate_key(['user_id', 'session_id', 'item_in_session']) }} as songplay_id,
+        {{ dbt_utils.generate_surrogate_key(['user_id', 'session_id', 'item_in_session']) }} as songplay_id,
         *,
         -- A play delivered more than once carries the same user, session and item.
         row_number() over (
             partition by user_id, session_id, item_in_session
-            order by event_at
-        ) as delivery_number
-    from events
-    where page = 'NextSong'
+            order by event_at, source_file
+        ) as delivery_number,
+        max(loaded_at) over (partition by user_id, session_id, item_in_session) as latest_delivery_loaded_at
+    from nextsong_events
 
 ),
 
@@ -76,8 +140,10 @@ final as (
         cast(best_matches.song_id as varchar(32)) as song_id,
         cast(best_matches.artist_id as varchar(32)) as artist_id,
         cast(deduplicated_plays.session_id as integer) as session_id,
+        cast(deduplicated_plays.item_in_session as integer) as item_in_session,
         cast(deduplicated_plays.location as varchar(512)) as location,
-        cast(deduplicated_plays.user_agent as varchar(1024)) as user_agent
+        cast(deduplicated_plays.user_agent as varchar(1024)) as user_agent,
+        cast(deduplicated_plays.latest_delivery_loaded_at as timestamp) as loaded_at
     from deduplicated_plays
     left join best_matches
         on deduplicated_plays.songplay_id = best_matches.songplay_id

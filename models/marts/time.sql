@@ -1,4 +1,11 @@
-{{ config(dist='start_time', sort='start_time') }}
+{{ config(
+    materialized='incremental',
+    unique_key='start_time',
+    incremental_strategy='merge',
+    on_schema_change='fail',
+    dist='start_time',
+    sort='start_time',
+) }}
 
 with
 
@@ -14,11 +21,40 @@ weekdays as (
 
 ),
 
-start_times as (
+{% if is_incremental() %}
+
+changed_start_times as (
 
     select distinct start_time from songplays
+    where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
 
 ),
+
+start_times as (
+
+    select
+        songplays.start_time,
+        max(songplays.loaded_at) as loaded_at
+    from songplays
+    inner join changed_start_times
+        on songplays.start_time = changed_start_times.start_time
+    group by songplays.start_time
+
+),
+
+{% else %}
+
+start_times as (
+
+    select
+        start_time,
+        max(loaded_at) as loaded_at
+    from songplays
+    group by start_time
+
+),
+
+{% endif %}
 
 final as (
 
@@ -30,7 +66,8 @@ final as (
         cast(extract(month from start_times.start_time) as integer) as month,
         cast(extract(year from start_times.start_time) as integer) as year,
         cast(extract(dow from start_times.start_time) as integer) as weekday,
-        cast(weekdays.weekday_name as varchar(16)) as weekday_name
+        cast(weekdays.weekday_name as varchar(16)) as weekday_name,
+        cast(start_times.loaded_at as timestamp) as loaded_at
     from start_times
     inner join weekdays
         on extract(dow from start_times.start_time) = weekdays.day_of_week

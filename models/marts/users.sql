@@ -1,4 +1,10 @@
-{{ config(sort='user_id') }}
+{{ config(
+    materialized='incremental',
+    unique_key='user_id',
+    incremental_strategy='merge',
+    on_schema_change='fail',
+    sort='user_id',
+) }}
 
 with
 
@@ -10,14 +16,28 @@ events as (
 
 logged_in_events as (
 
+    select * from events
+    where user_id is not null
+    {%- if is_incremental() %}
+        -- Users with a new event are built again from all their events.
+        and user_id in (
+            select user_id from events
+            where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+        )
+    {%- endif %}
+
+),
+
+ranked_events as (
+
     select
         *,
         row_number() over (
             partition by user_id
             order by event_at desc, session_id desc, item_in_session desc
-        ) as recency_rank
-    from events
-    where user_id is not null
+        ) as recency_rank,
+        max(loaded_at) over (partition by user_id) as latest_loaded_at
+    from logged_in_events
 
 ),
 
@@ -29,8 +49,9 @@ final as (
         cast(first_name as varchar(256)) as first_name,
         cast(last_name as varchar(256)) as last_name,
         cast(gender as varchar(8)) as gender,
-        cast(level as varchar(16)) as level
-    from logged_in_events
+        cast(level as varchar(16)) as level,
+        cast(latest_loaded_at as timestamp) as loaded_at
+    from ranked_events
     where recency_rank = 1
 
 )

@@ -36,7 +36,11 @@ renamed as (
 
         -- timestamps
         {{ epoch_ms_to_timestamp('ts') }} as event_at,
-        {{ epoch_ms_to_timestamp('registration') }} as registered_at
+        {{ epoch_ms_to_timestamp('registration') }} as registered_at,
+
+        -- lineage
+        source_file,
+        loaded_at
 
     from source
 

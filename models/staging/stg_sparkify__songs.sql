@@ -23,7 +23,11 @@ renamed as (
         {{ empty_as_null('artist_name') }} as artist_name,
         {{ empty_as_null('artist_location') }} as artist_location,
         artist_latitude,
-        artist_longitude
+        artist_longitude,
+
+        -- lineage
+        source_file,
+        loaded_at
 
     from source
 

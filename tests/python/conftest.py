@@ -6,11 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from sparkify.load import operation_args
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REAL_SAMPLE = Path(os.environ.get("SPARKIFY_SAMPLE_DIR", PROJECT_DIR.parent / "shared/data/sparkify-sample"))
@@ -32,9 +35,15 @@ class Warehouse:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def load(self, location: Path | str, max_rejects: int | None = None, check: bool = True):
-        load_args = f"location: '{location}'" + (f", max_rejects: {max_rejects}" if max_rejects is not None else "")
-        return self.dbt("run-operation", "load_raw", "--args", "{" + load_args + "}", check=check)
+    def load(self, location: Path | str, max_rejects: int | None = None, full_refresh=False, check=True):
+        """dbt's load_raw operation itself, with its arguments written as YAML by a YAML library."""
+        return self.dbt(*operation_args(str(location), max_rejects, full_refresh), check=check)
+
+    def run(self, *command: str) -> subprocess.CompletedProcess:
+        """Any command of the project's venv, in the project, against this warehouse."""
+        return subprocess.run(
+            [str(BIN / command[0]), *command[1:]], cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True
+        )
 
     def make(self, *args: str) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -92,3 +101,18 @@ def real_sample_build(tmp_path_factory, real_sample) -> tuple[Warehouse, str]:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     return warehouse, result.stdout
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    """The PostgreSQL server behind the Redshift test double (redshift_double/), for the
+    session; yields its URI. Its data lives outside pytest's private temporary tree, which
+    the server's own user cannot enter."""
+    from redshift_double.server import postgres_server
+
+    parent = Path(tempfile.mkdtemp(prefix="sparkify-redshift-double-"))
+    try:
+        with postgres_server(parent / "pgdata") as uri:
+            yield uri
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)

@@ -154,3 +154,22 @@ def test_bad_knobs_fail_with_a_message(tmp_path, args, capsys):
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_new_run_replaces_the_previous_output(tmp_path):
+    out = tmp_path / "generated"
+    generate.generate(out, users=5, days=4, songs=9, seed=1)
+    generate.generate(out, users=5, days=2, songs=3, seed=1)
+
+    assert len(list(out.glob("log_data/**/*.json"))) == 2
+    assert len(list(out.glob("song_data/**/*.json"))) == 3
+
+
+def test_a_directory_the_generator_did_not_write_is_refused(tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+
+    with pytest.raises(ValueError, match="is not empty and was not written by the generator"):
+        generate.generate(out, users=1, days=1, songs=1)
+    assert [path.name for path in out.iterdir()] == ["notes.txt"]

@@ -1,10 +1,18 @@
-"""`load_raw` on DuckDB: idempotent loads, an audit row per source, and no line lost."""
+"""`load_raw` on DuckDB: incremental by file, every bad line kept, bookkeeping that agrees
+with the data, and arguments that stay data."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
+import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
+from conftest import BIN, PROJECT_DIR
 
 from sparkify import generate
 
@@ -12,56 +20,125 @@ from sparkify import generate
 @pytest.fixture
 def small_dataset(tmp_path: Path) -> Path:
     root = tmp_path / "raw"
-    generate.generate(root, users=10, days=2, songs=5, seed=5)
+    generate.generate(root, users=10, days=3, songs=5, seed=5)
     return root
 
 
+def log_files(root: Path) -> list[Path]:
+    return sorted(root.glob("log_data/**/*.json"))
+
+
+def count_lines(paths: list[Path]) -> int:
+    return sum(len(path.read_text().splitlines()) for path in paths)
+
+
 def staging_checksum(warehouse, table: str) -> list[tuple]:
-    return warehouse.query(f"select count(*), md5(string_agg(cast(t as varchar), '' order by t)) from raw.{table} as t")
+    return warehouse.query(
+        f"select count(*), md5(string_agg(cast(t as varchar), '' order by t)) "
+        f"from (select * exclude (loaded_at) from raw.{table}) as t"
+    )
 
 
-def test_loading_twice_leaves_the_same_tables(warehouse, real_sample):
+def latest_audit(warehouse) -> list[tuple]:
+    return warehouse.query(
+        "select source_table, files_loaded, rows_loaded, rows_rejected, status, message from raw.load_audit "
+        "where load_id = (select max_by(load_id, finished_at) from raw.load_audit) order by 1"
+    )
+
+
+def rejects(warehouse) -> list[tuple]:
+    return warehouse.query(
+        "select file_name, line_number, reason, raw_line from raw.load_rejects order by file_name, line_number"
+    )
+
+
+def assert_bookkeeping_agrees(warehouse) -> None:
+    """The ledger counts exactly the staging rows of each file it lists, and nothing else."""
+    for table in ("staging_events", "staging_songs"):
+        staged = warehouse.query(f"select source_file, count(*) from raw.{table} group by 1 order by 1")
+        ledger = warehouse.query(
+            f"select file_name, rows_loaded from raw.loaded_files where source_table = '{table}' "
+            "and rows_loaded > 0 order by 1"
+        )
+        assert staged == ledger, table
+
+
+# Incremental by file
+
+
+def test_loading_twice_reads_nothing_the_second_time(warehouse, real_sample):
     warehouse.load(real_sample)
     first = {table: staging_checksum(warehouse, table) for table in ("staging_events", "staging_songs")}
     result = warehouse.load(real_sample)
-    second = {table: staging_checksum(warehouse, table) for table in ("staging_events", "staging_songs")}
 
-    assert first == second
+    assert {table: staging_checksum(warehouse, table) for table in first} == first
     assert first["staging_events"][0][0] == 8056
     assert first["staging_songs"][0][0] == 71
-    assert "Loaded staging_events" in result.stdout and "8,056 rows loaded, 0 rejected" in result.stdout
-    audit = warehouse.query(
-        "select source_table, files, rows_loaded, rows_rejected, status, count(distinct load_id) "
-        "from raw.load_audit group by all order by 1"
-    )
-    assert audit == [("staging_events", 30, 8056, 0, "loaded", 2), ("staging_songs", 71, 71, 0, "loaded", 2)]
+    assert "0 new or changed files of 30, 0 rows loaded, 0 rejected" in result.stdout
+    assert latest_audit(warehouse) == [
+        ("staging_events", 0, 0, 0, "loaded", None),
+        ("staging_songs", 0, 0, 0, "loaded", None),
+    ]
     assert warehouse.scalar("select count(*) from raw.load_rejects") == 0
-    assert warehouse.scalar("select count(*) from raw.load_audit where finished_at < started_at") == 0
+    assert warehouse.scalar("select count(*) from raw.loaded_files") == 30 + 71
+    assert_bookkeeping_agrees(warehouse)
+
+
+def test_a_new_day_is_read_alone_and_a_changed_file_replaces_its_rows(warehouse, small_dataset, tmp_path):
+    later = tmp_path / "later"
+    generate.generate(later, users=10, days=4, songs=5, seed=5)
+    warehouse.load(small_dataset)
+    new_day = log_files(later)[-1]
+    target = small_dataset / new_day.relative_to(later)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(new_day, target)
+
+    warehouse.load(small_dataset)
+    assert latest_audit(warehouse)[0][:3] == ("staging_events", 1, count_lines([new_day]))
+
+    changed = log_files(small_dataset)[0]
+    kept_lines = changed.read_text().splitlines()[:5]
+    changed.write_text("\n".join(kept_lines))
+    warehouse.load(small_dataset)
+
+    assert latest_audit(warehouse)[0][:3] == ("staging_events", 1, 5)
+    assert warehouse.scalar("select count(*) from raw.staging_events") == count_lines(log_files(small_dataset))
+    source_file = changed.relative_to(small_dataset)
+    assert warehouse.scalar(f"select count(*) from raw.staging_events where source_file = '{source_file}'") == 5
+    assert_bookkeeping_agrees(warehouse)
+
+
+def test_full_refresh_reloads_every_file(warehouse, small_dataset):
+    warehouse.load(small_dataset)
+    before = staging_checksum(warehouse, "staging_events")
+    warehouse.load(small_dataset, full_refresh=True)
+
+    assert latest_audit(warehouse)[0][:2] == ("staging_events", 3)
+    assert staging_checksum(warehouse, "staging_events") == before
+    assert_bookkeeping_agrees(warehouse)
+
+
+# Lines that must never be lost in silence
 
 
 def test_bad_lines_are_kept_with_file_line_and_reason(warehouse, small_dataset):
-    log_file = sorted(small_dataset.glob("log_data/**/*.json"))[0]
+    log_file = log_files(small_dataset)[0]
     good_lines = log_file.read_text().splitlines()
     bad_lines = ['{"ts": 1541105830796, "sessionId": ', '{"ts": "yesterday", "sessionId": 5}', "[1, 2]"]
     log_file.write_text("\n".join([good_lines[0], *bad_lines, *good_lines[1:]]))
-    total_events = sum(len(p.read_text().splitlines()) for p in small_dataset.glob("log_data/**/*.json"))
+    total_events = count_lines(log_files(small_dataset))
 
     warehouse.make("load", f"LOCATION={small_dataset}", "MAX_REJECTS=3")
 
-    rejects = warehouse.query("select file_name, line_number, reason, raw_line from raw.load_rejects order by 2")
-    assert [(Path(r[0]).name, r[1], r[3]) for r in rejects] == [
-        (log_file.name, 2, bad_lines[0]),
-        (log_file.name, 3, bad_lines[1]),
-        (log_file.name, 4, bad_lines[2]),
+    name = str(log_file.relative_to(small_dataset))
+    assert rejects(warehouse) == [
+        (name, 2, "not valid JSON", bad_lines[0]),
+        (name, 3, "ts: yesterday is not bigint", bad_lines[1]),
+        (name, 4, "a JSON array of 2 records, expected one object per line", bad_lines[2]),
     ]
-    assert rejects[0][2] == "not a JSON object"
-    assert rejects[1][2] == "ts: yesterday is not bigint"
-    assert rejects[2][2] == "not a JSON object"
     assert warehouse.scalar("select count(*) from raw.staging_events") == total_events - 3
-    audit = warehouse.query(
-        "select rows_loaded, rows_rejected, status from raw.load_audit where source_table = 'staging_events'"
-    )
-    assert audit == [(total_events - 3, 3, "loaded")]
+    assert latest_audit(warehouse)[0][1:5] == (3, total_events - 3, 3, "loaded")
+    assert_bookkeeping_agrees(warehouse)
 
 
 def test_too_many_rejects_fail_the_load_and_keep_the_previous_rows(warehouse, small_dataset):
@@ -74,25 +151,195 @@ def test_too_many_rejects_fail_the_load_and_keep_the_previous_rows(warehouse, sm
 
     assert result.returncode != 0
     assert "Load failed for staging_songs (1 rejected, at most 0 allowed)" in result.stdout
-    assert "load_rejects" in result.stdout
     assert warehouse.scalar("select count(*) from raw.staging_songs") == 5
     assert warehouse.scalar("select count(*) from raw.staging_events") == loaded
     assert warehouse.query("select reason from raw.load_rejects") == [("year: nineteen is not integer",)]
-    latest = warehouse.query(
-        "select source_table, rows_loaded, rows_rejected, status from raw.load_audit "
-        "where load_id = (select max_by(load_id, finished_at) from raw.load_audit) order by 1"
-    )
-    assert latest == [("staging_events", loaded, 0, "loaded"), ("staging_songs", 0, 1, "failed")]
+    assert latest_audit(warehouse) == [
+        ("staging_events", 0, 0, 0, "loaded", None),
+        ("staging_songs", 1, 0, 1, "failed", "1 rejected, at most 0 allowed"),
+    ]
+    # The failed file is not in the ledger, so the next load tries it again.
+    song_file.write_text(json.dumps({"song_id": "SOFIXED", "artist_id": "ARFIXED", "num_songs": 1}))
+    warehouse.load(small_dataset)
+    assert warehouse.scalar("select count(*) from raw.staging_songs where song_id = 'SOFIXED'") == 1
+    assert warehouse.scalar("select count(*) from raw.load_rejects") == 0
 
 
-def test_a_location_without_files_fails_clearly(warehouse, tmp_path):
+def test_a_line_that_is_not_utf8_is_one_reject(warehouse, small_dataset):
+    total_events = count_lines(log_files(small_dataset))
+    log_file = log_files(small_dataset)[0]
+    lines = log_file.read_bytes().split(b"\n")
+    lines.insert(1, lines[1].replace(b'"level":"', b'"level":"caf\xe9 '))
+    log_file.write_bytes(b"\n".join(lines))
+
+    warehouse.load(small_dataset, max_rejects=1)
+
+    [(name, line, reason, raw)] = rejects(warehouse)
+    assert (name, line, reason) == (str(log_file.relative_to(small_dataset)), 2, "not valid UTF-8")
+    assert "caf\\xE9" in raw
+    assert warehouse.scalar("select count(*) from raw.staging_events") == total_events
+
+
+def test_a_byte_order_mark_is_ignored(warehouse, small_dataset):
+    log_file = log_files(small_dataset)[0]
+    log_file.write_bytes(b"\xef\xbb\xbf" + log_file.read_bytes())
+
+    warehouse.load(small_dataset)
+
+    assert rejects(warehouse) == []
+    assert warehouse.scalar("select count(*) from raw.staging_events") == count_lines(log_files(small_dataset))
+
+
+def test_a_json_array_or_a_pretty_printed_file_is_rejected_as_such(warehouse, small_dataset):
+    records = [json.loads(line) for line in log_files(small_dataset)[0].read_text().splitlines()]
+    (small_dataset / "log_data/array.json").write_text(json.dumps(records))
+    pretty = json.dumps(records[:3], indent=2)
+    (small_dataset / "log_data/pretty.json").write_text(pretty)
+
+    warehouse.load(small_dataset, max_rejects=2)
+
+    assert [(name, line, reason) for name, line, reason, _ in rejects(warehouse)] == [
+        ("log_data/array.json", 1, f"a JSON array of {len(records):,} records, expected one object per line"),
+        (
+            "log_data/pretty.json",
+            1,
+            f"a pretty-printed JSON array of 3 records over {len(pretty.splitlines())} lines, "
+            "expected one object per line",
+        ),
+    ]
+
+
+def test_a_value_longer_than_its_redshift_column_is_a_reject(warehouse, small_dataset):
+    log_file = log_files(small_dataset)[0]
+    lines = log_file.read_text().splitlines()
+    event = json.loads(lines[0])
+    event["userAgent"] = "M" * 70_000
+    lines[0] = json.dumps(event)
+    log_file.write_text("\n".join(lines))
+
+    warehouse.load(small_dataset, max_rejects=1)
+
+    assert [(line, reason) for _, line, reason, _ in rejects(warehouse)] == [
+        (1, "userAgent: 70000 bytes, longer than varchar(1024)")
+    ]
+
+
+def test_files_the_load_does_not_read_are_named_and_recorded(warehouse, small_dataset, tmp_path):
+    (small_dataset / "log_data/2018/11/2018-11-04-events.json.gz").write_bytes(b"\x1f\x8b")
+    elsewhere = tmp_path / "elsewhere/2019"
+    generate.generate(tmp_path / "other", users=3, days=1, songs=1, start=generate.dt.date(2019, 1, 1), seed=3)
+    shutil.copytree(tmp_path / "other/log_data/2019", elsewhere)
+    (small_dataset / "log_data/2019").symlink_to(elsewhere, target_is_directory=True)
+
+    result = warehouse.load(small_dataset)
+
+    assert "1 files not read (log_data/2018/11/2018-11-04-events.json.gz)" in result.stdout
+    assert warehouse.query("select file_name, reason from raw.load_rejects") == [
+        ("log_data/2018/11/2018-11-04-events.json.gz", "not read: only .json files are loaded")
+    ]
+    linked = warehouse.scalar("select count(*) from raw.staging_events where source_file like 'log_data/2019/%'")
+    assert linked == count_lines(log_files(tmp_path / "other")) > 0
+
+
+# Arguments are data
+
+
+def test_a_location_is_data_never_sql(warehouse, small_dataset):
+    warehouse.load(small_dataset)
+    hostile = "/x'); create table raw.injected as select 42 as x; --"
+
+    result = warehouse.load(hostile, check=False)
+
+    assert result.returncode != 0
+    assert warehouse.scalar("select count(*) from information_schema.tables where table_name = 'injected'") == 0
+    assert warehouse.query("select distinct location from raw.load_audit where status = 'failed'") == [(hostile,)]
+
+
+def test_make_load_takes_a_path_with_a_quote_and_a_space(warehouse, small_dataset, tmp_path):
+    odd = tmp_path / "it's here"
+    shutil.copytree(small_dataset, odd)
+
+    warehouse.make("load", f"LOCATION={odd}")
+
+    assert warehouse.scalar("select count(*) from raw.staging_events") == count_lines(log_files(odd))
+    assert warehouse.query("select distinct location from raw.load_audit") == [(str(odd),)]
+
+
+def test_a_location_without_files_fails_clearly_and_is_audited(warehouse, tmp_path):
     (tmp_path / "empty").mkdir()
     result = warehouse.load(tmp_path / "empty", check=False)
+
     assert result.returncode != 0
-    assert "No files match" in result.stdout and "log_data/**/*.json" in result.stdout
+    assert f"no files under {tmp_path / 'empty'}/log_data/" in result.stdout
+    assert [row[4] for row in latest_audit(warehouse)] == ["failed", "failed"]
 
 
-def test_a_negative_threshold_is_refused(warehouse, small_dataset):
-    result = warehouse.load(small_dataset, max_rejects=-1, check=False)
+@pytest.mark.parametrize(
+    ("max_rejects", "message"),
+    [(-1, "max_rejects must be 0 or more, got -1"),
+     ("many", "max_rejects must be a whole number, 0 or more, got 'many'"),
+     (100000, "max_rejects must be below 100000")],
+)  # fmt: skip
+def test_a_bad_threshold_is_refused_and_audited(warehouse, small_dataset, max_rejects, message):
+    result = warehouse.dbt(
+        "run-operation", "load_raw", "--args", json.dumps({"location": str(small_dataset), "max_rejects": max_rejects}),
+        check=False,
+    )  # fmt: skip
     assert result.returncode != 0
-    assert "max_rejects must be 0 or more" in result.stdout
+    assert message in result.stdout
+    audit = latest_audit(warehouse)
+    assert [(row[0], row[4]) for row in audit] == [("staging_events", "failed"), ("staging_songs", "failed")]
+    assert all(row[5].startswith(message) for row in audit)
+
+
+# Bookkeeping that cannot disagree with the data
+
+
+def test_a_locked_warehouse_is_one_clear_line(warehouse, small_dataset):
+    warehouse.load(small_dataset)
+    with duckdb.connect(str(warehouse.path)):
+        result = warehouse.run("python", "-m", "sparkify.load", "--location", str(small_dataset))
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: the warehouse {warehouse.path} is in use by ")
+    assert f"(PID {os.getpid()})" in line
+
+
+def test_a_load_killed_midway_leaves_no_half_written_bookkeeping(warehouse, small_dataset):
+    warehouse.load(small_dataset)
+    before = staging_checksum(warehouse, "staging_events")
+    extra = small_dataset / "log_data/2018/12/2018-12-01-events.json"
+    extra.parent.mkdir(parents=True)
+    shutil.copy(log_files(small_dataset)[0], extra)
+
+    process = subprocess.Popen(
+        [str(BIN / "dbt"), "run-operation", "load_raw", "--args", json.dumps({"location": str(small_dataset)})],
+        cwd=PROJECT_DIR, env=warehouse.env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for line in process.stdout:
+        if "staging_events: read batch" in line:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait()
+
+    assert warehouse.scalar("select count(*) from raw.load_audit") == 2
+    assert staging_checksum(warehouse, "staging_events") == before
+    assert_bookkeeping_agrees(warehouse)
+    warehouse.load(small_dataset)
+    assert latest_audit(warehouse)[0][:2] == ("staging_events", 1)
+    assert_bookkeeping_agrees(warehouse)
+
+
+def test_a_load_from_another_location_rereads_every_file(warehouse, small_dataset, tmp_path):
+    warehouse.load(small_dataset)
+    moved = Path(shutil.copytree(small_dataset, tmp_path / "moved"))
+    next(moved.glob("song_data/**/*.json")).unlink()
+
+    result = warehouse.load(moved)
+
+    assert "the location changed from" in result.stdout
+    assert [row[1] for row in latest_audit(warehouse)] == [3, 4]
+    assert warehouse.scalar("select count(*) from raw.staging_songs") == 4
+    assert warehouse.scalar("select count(*) from raw.staging_events") == count_lines(log_files(moved))
+    assert_bookkeeping_agrees(warehouse)

@@ -39,7 +39,11 @@ def test_build_ran_the_data_and_unit_tests(real_sample_build):
 
 def test_summary_reports_the_tables(real_sample_build):
     _, output = real_sample_build
-    assert "songplays matched to a song: 1" in output
+    assert "songplays matched to a song: 1 of 6,820" in output
+    assert "these hold 71 songs" in output
+    summary = output.split("Rows per table:")[1]
+    for table in ("staging_events", "load_audit", "load_rejects", "weekdays", "songplays", "time"):
+        assert f"  {table} " in summary
 
 
 def test_every_model_source_and_column_is_documented(real_sample_build):

@@ -11,6 +11,8 @@ import pytest
 import sqlglot
 import yaml
 from conftest import PROJECT_DIR, make_warehouse
+from redshift_double import process_env
+from redshift_double.server import create_database
 
 ROLE = "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read"
 SEPARATOR = "-- ~~~ next statement ~~~"
@@ -40,29 +42,37 @@ RENDERED = [
 ]  # fmt: skip
 
 
-def dbt(*args: str, target_path: Path) -> str:
-    """dbt against the Redshift target, with the same throwaway profile as every other test."""
+def dbt(*args: str, target_path: Path, postgres: str) -> str:
+    """dbt against the Redshift target, with the same throwaway profile as every other test.
+    The incremental models ask whether they exist while compiling, so dbt talks to an empty
+    database on the Redshift test double rather than to no cluster."""
+    create_database(postgres, REDSHIFT_ENV["SPARKIFY_REDSHIFT_DATABASE"])
     warehouse = make_warehouse(target_path)
-    warehouse.env.update(REDSHIFT_ENV)
+    warehouse.env.update({**REDSHIFT_ENV, **process_env(postgres)})
     redshift = ("--target", "redshift", "--no-populate-cache", "--target-path", str(target_path))
     return warehouse.dbt(*args, *redshift).stdout
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> dict[str, str]:
+def rendered(tmp_path_factory, postgres) -> dict[str, str]:
     inline = f"\n{SEPARATOR}\n".join("{{ " + call + " }}" for _, call in RENDERED)
-    output = dbt("compile", "--quiet", "--inline", inline, target_path=tmp_path_factory.mktemp("inline"))
+    output = dbt(
+        "compile", "--quiet", "--inline", inline, target_path=tmp_path_factory.mktemp("inline"), postgres=postgres
+    )
     statements = [part.strip() for part in output.split(SEPARATOR)]
     assert len(statements) == len(RENDERED)
     return dict(zip([name for name, _ in RENDERED], statements, strict=True))
 
 
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory) -> Path:
+def compiled(tmp_path_factory, postgres) -> Path:
     """Every model, test and analysis compiled for Redshift, with the manifest."""
     target = tmp_path_factory.mktemp("compiled")
-    dbt("compile", target_path=target)
+    dbt("compile", target_path=target, postgres=postgres)
     return target
+
+
+ANALYTICS_MODELS = ("user_level_periods", "user_profiles", "sessions", "user_agents")
 
 
 def normalised(sql: str) -> str:
@@ -125,6 +135,7 @@ def compiled_sql(compiled: Path) -> dict[str, str]:
 def test_every_model_and_analysis_compiles_and_parses(compiled):
     files = compiled_sql(compiled)
     expected = {f"models/marts/{name}.sql" for name in ("songplays", "users", "songs", "artists", "time")}
+    expected |= {f"models/marts/analytics/{name}.sql" for name in ANALYTICS_MODELS}
     expected |= {"models/staging/stg_sparkify__events.sql", "models/staging/stg_sparkify__songs.sql"}
     expected |= {f"analyses/{path.name}" for path in (PROJECT_DIR / "analyses").glob("*.sql")}
     assert expected <= set(files)
@@ -140,6 +151,9 @@ def test_redshift_dispatch_renders_redshift_sql(compiled):
     songplays = normalised(files["models/marts/songplays.sql"])
     assert "regexp_replace(deduplicated_plays.song_title, '[[:space:]]+', ' ')" in songplays
     assert "'g')" not in songplays
+    user_agents = normalised(files["models/marts/analytics/user_agents.sql"])
+    assert "nullif(regexp_substr(user_agent, 'chrome/([0-9.]+)', 1, 1, 'e'), '')" in user_agents
+    assert "regexp_extract" not in user_agents
 
 
 def test_marts_carry_dist_and_sort_keys(compiled):
@@ -155,6 +169,10 @@ def test_marts_carry_dist_and_sort_keys(compiled):
         "users": ("all", "user_id"),
         "songs": ("all", "song_id"),
         "artists": ("all", "artist_id"),
+        "user_level_periods": ("user_id", ["user_id", "period_number"]),
+        "user_profiles": ("all", "user_id"),
+        "sessions": ("session_id", "started_at"),
+        "user_agents": ("all", "user_agent"),
     }
 
 

@@ -47,7 +47,7 @@ def initialised(tmp_path_factory) -> Path:
     """A copy of terraform/ (so no .terraform lands in the project), initialised."""
     workdir = tmp_path_factory.mktemp("terraform")
     shutil.copytree(
-        TERRAFORM_DIR, workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*")
+        TERRAFORM_DIR, workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*")
     )
     init(workdir)
     return workdir
@@ -56,6 +56,11 @@ def initialised(tmp_path_factory) -> Path:
 def test_format_is_canonical():
     result = terraform("fmt", "-check", "-recursive", "-diff", cwd=TERRAFORM_DIR, check=False)
     assert result.returncode == 0, result.stdout
+
+
+def test_init_uses_the_committed_provider_lock(initialised):
+    # init writes a lock when none exists and refuses a provider whose checksum the lock lacks.
+    assert (initialised / ".terraform.lock.hcl").read_text() == (TERRAFORM_DIR / ".terraform.lock.hcl").read_text()
 
 
 def test_configuration_is_valid(initialised):
@@ -107,7 +112,7 @@ provider "aws" {{
 
 def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
     workdir = tmp_path / "terraform"
-    shutil.copytree(TERRAFORM_DIR, workdir, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "tests"))
+    shutil.copytree(TERRAFORM_DIR, workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tests"))
     variables = ["-var", 'allowed_cidr_blocks=["198.51.100.7/32"]', "-no-color"]
     with aws_emulator() as url:
         # The override exists only in this copy: the project's provider block never names the emulator.

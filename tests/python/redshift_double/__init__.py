@@ -35,7 +35,16 @@ serialisable isolation, commit queue and locks). Those are checked only on a rea
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 DSN_VARIABLE = "SPARKIFY_REDSHIFT_DOUBLE_DSN"
+SITE_DIR = Path(__file__).resolve().parent / "site"
+
+
+def process_env(server_uri: str) -> dict[str, str]:
+    """What a process needs for its redshift_connector.connect to reach the double."""
+    return {DSN_VARIABLE: server_uri, "PYTHONPATH": os.pathsep.join([str(SITE_DIR), str(SITE_DIR.parents[1])])}
 
 
 def install() -> None:

@@ -14,6 +14,8 @@ from redshift_double import DSN_VARIABLE
 from redshift_double.copy_from_s3 import CopyFailed, is_copy_from_s3, run_copy
 
 LEADING_COMMENTS = re.compile(r"^\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*", re.S)
+# DATEDIFF's first argument is a bare date part on Redshift, a column name to PostgreSQL.
+DATE_PART_ARGUMENT = re.compile(r"\b(datediff\s*\(\s*)(year|month|week|day|hour|minute|second)\s*,", re.I)
 LAST_COPY_ID = re.compile(r"\bpg_last_copy_id\s*\(\s*\)", re.I)
 LAST_COPY_COUNT = re.compile(r"\bpg_last_copy_count\s*\(\s*\)", re.I)
 # Physical-design clauses of CREATE TABLE that PostgreSQL has no use for.
@@ -47,6 +49,7 @@ def translated(error: psycopg2.Error) -> redshift_connector.Error:
 
 
 def rewritten(statement: str, last_copy: tuple[int, int]) -> str:
+    statement = DATE_PART_ARGUMENT.sub(r"\1'\2',", statement)
     statement = LAST_COPY_ID.sub(str(last_copy[0]), statement)
     statement = LAST_COPY_COUNT.sub(str(last_copy[1]), statement)
     if re.match(r"create\s+(?:temp\w*\s+|local\s+temp\w*\s+)?table\b", LEADING_COMMENTS.sub("", statement), re.I):

@@ -32,6 +32,25 @@ create function public.regexp_replace(source text, pattern text, replacement tex
     language sql immutable parallel safe
     return pg_catalog.regexp_replace(source, pattern, replacement, 'g');
 
+-- Redshift's DATEDIFF counts the boundaries of the date part crossed between two times; the
+-- connection quotes the bare date part (datediff(second, ...)) so that it reaches this.
+create function public.datediff(part text, since timestamp, until timestamp) returns bigint
+    language sql immutable parallel safe
+    return case lower(part)
+        when 'year' then extract(year from until) - extract(year from since)
+        when 'month' then (extract(year from until) * 12 + extract(month from until))
+            - (extract(year from since) * 12 + extract(month from since))
+        else (extract(epoch from date_trunc(lower(part), until)) - extract(epoch from date_trunc(lower(part), since)))
+            / case lower(part) when 'week' then 604800 when 'day' then 86400 when 'hour' then 3600
+                   when 'minute' then 60 else 1 end
+    end;
+
+-- Redshift's REGEXP_SUBSTR takes its flags fifth, with 'e' for the first subexpression.
+create function public.regexp_substr(source text, pattern text, start_at integer, occurrence integer, flags text)
+    returns text language sql immutable parallel safe
+    return pg_catalog.regexp_substr(source, pattern, start_at, occurrence, replace(flags, 'e', ''),
+                                    case when strpos(flags, 'e') > 0 then 1 else 0 end);
+
 -- dbt-redshift reads the columns of late-binding and external views, which PostgreSQL has none of.
 create function public.pg_get_late_binding_view_cols() returns setof record
     language sql stable

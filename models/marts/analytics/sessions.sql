@@ -1,0 +1,79 @@
+-- Redshift: spread evenly on the unique session_id; sorted by start for time-range scans.
+{{ config(dist='session_id', sort='started_at') }}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_sparkify__events') }}
+
+),
+
+ranked_events as (
+
+    select
+        *,
+        -- An event delivered twice carries the same user, session and item (as in songplays).
+        row_number() over (
+            partition by user_id, session_id, item_in_session
+            order by event_at
+        ) as delivery_number,
+        first_value(level) over (
+            partition by session_id
+            order by item_in_session, event_at
+            rows between unbounded preceding and unbounded following
+        ) as starting_level
+    from events
+
+),
+
+deduplicated_events as (
+
+    select * from ranked_events
+    where delivery_number = 1
+
+),
+
+session_totals as (
+
+    -- One user per session (tests/assert_a_session_belongs_to_one_user.sql): max() picks it
+    -- past the logged-out events of a login, which have none.
+    select
+        session_id,
+        max(user_id) as user_id,
+        min(starting_level) as level,
+        min(event_at) as started_at,
+        max(event_at) as ended_at,
+        count(*) as events,
+        sum(case when page = 'NextSong' then 1 else 0 end) as plays
+    from deduplicated_events
+    group by session_id
+
+),
+
+durations as (
+
+    select
+        *,
+        -- sqlfluff measures the line as rendered, one long date_diff.
+        {{ dbt.datediff('started_at', 'ended_at', 'second') }} as duration_seconds  -- noqa: LT05
+    from session_totals
+
+),
+
+final as (
+
+    select
+        cast(session_id as integer) as session_id,
+        cast(user_id as integer) as user_id,
+        cast(level as varchar(16)) as level,
+        cast(started_at as timestamp) as started_at,
+        cast(ended_at as timestamp) as ended_at,
+        cast(duration_seconds as integer) as duration_seconds,
+        cast(events as integer) as events,
+        cast(plays as integer) as plays
+    from durations
+
+)
+
+select * from final

@@ -1,0 +1,132 @@
+"""`make load`: run dbt's load_raw operation with its arguments passed as data.
+
+    python -m sparkify.load --location data/generated [--max-rejects N] [--full-refresh]
+
+The location reaches the macro through YAML written by a YAML library, never pasted into
+a shell line or into SQL, so any path loads: a quote, a space or a semicolon included.
+Before dbt starts, an s3:// location is checked with boto3 and a DuckDB warehouse that
+another process holds is reported in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from sparkify import duckdb_extensions
+
+DEFAULT_LOCATION = "data/generated"
+# The local target's warehouse, as profiles.example.yml resolves it.
+DEFAULT_DUCKDB_PATH = "data/sparkify.duckdb"
+
+
+def operation_args(
+    location: str, max_rejects: int | None = None, full_refresh: bool = False, manifests: dict | None = None
+) -> list[str]:
+    """The dbt arguments of one load."""
+    args: dict[str, object] = {"location": location}
+    if max_rejects is not None:
+        args["max_rejects"] = max_rejects
+    if full_refresh:
+        args["full_refresh"] = True
+    if manifests:
+        args["manifests"] = manifests
+    return ["run-operation", "load_raw", "--args", yaml.safe_dump(args, default_flow_style=True, width=1_000_000)]
+
+
+def prepare(location: str) -> None:
+    """What the macro needs from the environment before it can read an s3:// location."""
+    if location.startswith("s3://"):
+        os.environ.setdefault(duckdb_extensions.ENV_VAR, duckdb_extensions.env_value())
+
+
+def warehouse_lock_problem(path: Path) -> str | None:
+    """A one-line explanation when another process holds the DuckDB file, else None."""
+    if not path.exists():
+        return None
+    try:
+        duckdb.connect(str(path)).close()
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        holder = re.search(r"held in (.+?) \(PID (\d+)\)", str(error))
+        who = f"{holder.group(1)} (PID {holder.group(2)})" if holder else "another process"
+        return (
+            f"the warehouse {path} is in use by {who}: DuckDB allows one writer. "
+            "Wait for it to finish, or close it, then run the load again."
+        )
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sparkify.load", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--location", default=os.environ.get("SPARKIFY_RAW_LOCATION", DEFAULT_LOCATION),
+        help="directory or s3:// prefix holding log_data/ and song_data/ (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--max-rejects", type=int, help="rejected lines allowed per source (default: the project var)")
+    parser.add_argument("--full-refresh", action="store_true", help="reload every file, not only new or changed ones")
+    parser.add_argument("--target", help="dbt target (default: the profile's, local unless DBT_TARGET says)")
+    args = parser.parse_args(argv)
+
+    target = args.target or os.environ.get("DBT_TARGET", "local")
+    if target == "local":
+        problem = warehouse_lock_problem(Path(os.environ.get("SPARKIFY_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)))
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+    if args.location.startswith("s3://"):
+        from sparkify import aws
+
+        try:
+            aws.report_sources(args.location)
+            # Redshift's COPY must name the bucket's region when it is not the cluster's.
+            os.environ.setdefault("SPARKIFY_SOURCE_REGION", aws.bucket_region(aws.boto3.client("s3"), args.location))
+        except aws.AWS_ERRORS as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    prepare(args.location)
+
+    from dbt.cli.main import dbtRunner  # imported late: it takes seconds
+
+    target_args = ["--target", args.target] if args.target else []
+    runner, manifests = dbtRunner(), None
+    if target == "redshift" and args.location.startswith("s3://") and not args.full_refresh:
+        parsed = runner.invoke(["--quiet", "parse", *target_args])
+        if not parsed.success:
+            print("error: dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
+            return 1
+        runner = dbtRunner(manifest=parsed.result)
+        from sparkify import aws
+
+        manifests = aws.copy_manifests(aws.boto3.client("s3"), args.location, redshift_ledger(runner, target_args))
+    dbt_args = operation_args(args.location, args.max_rejects, args.full_refresh, manifests)
+    result = runner.invoke([*dbt_args, *target_args])
+    return 0 if result.success else 1
+
+
+def redshift_ledger(runner, target_args: list[str]) -> dict[str, dict[str, str]]:
+    """What the ledger (raw.loaded_files) says was loaded: per source, file name -> ETag.
+    Empty before the first load, when the table does not exist yet."""
+    shown = runner.invoke(["--quiet", "show", "--inline", LEDGER_QUERY, "--limit", "-1", *target_args])
+    ledger: dict[str, dict[str, str]] = {}
+    if shown.success:
+        for source_table, file_name, file_version in shown.result.results[0].agate_table.rows:
+            ledger.setdefault(source_table, {})[file_name] = file_version
+    return ledger
+
+
+LEDGER_QUERY = (
+    "select source_table, file_name, file_version from {{ var('raw_schema') }}.loaded_files "
+    "where file_version is not null"
+)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
