@@ -18,8 +18,9 @@ from the AWS documentation:
 * ``stl_load_errors`` and ``stl_load_commits`` with their documented columns, written
   outside the session's transaction as Redshift's logs are, and
   ``pg_last_copy_id()`` / ``pg_last_copy_count()`` per session;
-* ``DISTSTYLE``, ``DISTKEY``, ``SORTKEY`` and ``ENCODE`` accepted and dropped, and
-  Redshift's ``regexp_replace``, which replaces every match.
+* ``DISTSTYLE``, ``DISTKEY``, ``SORTKEY`` and ``ENCODE`` accepted and dropped; Redshift's
+  ``regexp_replace`` (every match), ``regexp_substr`` (its 'e' flag) and ``datediff`` (a bare
+  date part, boundaries crossed); the system functions and views dbt-redshift reads.
 
 What the double does not prove: that Redshift's own JSON parser reads the files the same
 way (nesting, escapes, numbers, lines longer than it allows, invalid UTF-8 are only
