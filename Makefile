@@ -49,13 +49,32 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 # The dashboard draws with Altair in its own venv, which needs neither dbt nor its pins.
 DASHBOARD_VENV := .venv-dashboard
 DASHBOARD_INSTALLED := $(DASHBOARD_VENV)/.installed
+# Airflow and Cosmos have their own venv (no dbt in it: the DAG runs .venv/bin/dbt) and home.
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_INSTALLED := $(AIRFLOW_VENV)/.installed
+AIRFLOW_PORT ?= 8080
+# `make airflow`'s settings: .venv-airflow first on PATH (standalone starts its parts by name),
+# the project's DAG, SQLite metadata in .airflow/, 4 worker processes rather than 32, the UI on
+# localhost only, no telemetry, and absolute paths, since Cosmos runs dbt in a temporary copy
+# of the project.
+AIRFLOW_ENV = PATH=$(CURDIR)/$(AIRFLOW_VENV)/bin:$$PATH \
+  AIRFLOW_HOME=$(CURDIR)/.airflow \
+  AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/orchestration/dags \
+  AIRFLOW__CORE__LOAD_EXAMPLES=False \
+  AIRFLOW__CORE__PARALLELISM=4 \
+  AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
+  AIRFLOW__API__HOST=127.0.0.1 \
+  AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+  AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
+  SPARKIFY_DUCKDB_PATH=$(CURDIR)/data/sparkify.duckdb \
+  SPARKIFY_RAW_LOCATION='$(if $(filter s3://%,$(LOCATION)),$(LOCATION),$(abspath $(LOCATION)))'
 # Terraform uses a local provider mirror when this machine has one (offline), else the registry.
 TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 
 .PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test bench clean upload stage \
-        dashboard browser infra-init infra-plan infra-apply infra-env infra-destroy
+        dashboard browser airflow airflow-test infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -84,6 +103,13 @@ $(DASHBOARD_INSTALLED): requirements-dashboard.txt
 	$(PYTHON) -m venv $(DASHBOARD_VENV)
 	$(DASHBOARD_VENV)/bin/pip install --quiet --upgrade pip
 	$(DASHBOARD_VENV)/bin/pip install --quiet -r requirements-dashboard.txt
+	touch $@
+
+# uv installs the locked packages in about 30 s, where pip takes two minutes.
+$(AIRFLOW_INSTALLED): requirements-airflow.txt
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet uv==0.13.8
+	$(AIRFLOW_VENV)/bin/uv pip install --quiet --python $(AIRFLOW_VENV)/bin/python -r requirements-airflow.txt
 	touch $@
 
 $(PROFILE): profiles.example.yml
@@ -130,8 +156,8 @@ demo: install data ## The whole pipeline on DuckDB from generated data, with two
 REDSHIFT_PLACEHOLDERS := SPARKIFY_REDSHIFT_CLUSTER_ID=sparkify SPARKIFY_REDSHIFT_HOST=sparkify.example.invalid \
   SPARKIFY_REDSHIFT_DATABASE=sparkify SPARKIFY_REDSHIFT_USER=sparkify_admin SPARKIFY_AWS_REGION=us-west-2
 
-compile-redshift: install ## Render every model, test and analysis as Redshift SQL into target/redshift, no cluster needed
-	env $(REDSHIFT_PLACEHOLDERS) DBT_TARGET=redshift $(DBT) compile --no-populate-cache --target-path target/redshift
+compile-redshift: install ## Render every model (as a full build), test and analysis as Redshift SQL into target/redshift, no cluster needed
+	env $(REDSHIFT_PLACEHOLDERS) DBT_TARGET=redshift $(DBT) compile --no-populate-cache --full-refresh --target-path target/redshift
 
 docs: install ## Generate the dbt docs site (target/index.html)
 	$(DBT) docs generate
@@ -151,8 +177,19 @@ lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, t
 	$(BIN)/sqlfluff lint models analyses tests
 	terraform fmt -check -recursive terraform
 
-test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) browser ## The full test suite: lint, then pytest (dbt on the real sample, the dashboard in Chromium, Terraform, checkov, emulator)
+test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) $(AIRFLOW_INSTALLED) browser ## The full test suite: lint, then pytest (dbt on the real sample, the dashboard in Chromium, Airflow, Terraform, checkov, emulator)
 	$(BIN)/pytest
+
+airflow-test: install $(AIRFLOW_INSTALLED) ## Install .venv-airflow if missing, then test the daily DAG: parse, shape, a run on the real sample, a failing run
+	$(BIN)/pytest tests/python/test_airflow_dag.py
+
+airflow: install $(AIRFLOW_INSTALLED) ## Airflow standalone with the daily DAG on http://localhost:8080 (TARGET, LOCATION, AIRFLOW_PORT)
+	@# Cosmos renders the DAG from the manifest that dbt parse writes; with the same settings and
+	@# flags as its tasks, they reuse this parse.
+	@$(AIRFLOW_ENV) $(DBT) parse --quiet --profile sparkify --target $(TARGET)
+	@echo "Airflow UI: http://localhost:$(AIRFLOW_PORT)  (DAG sparkify_daily; target $(TARGET), raw JSON from $(LOCATION))"
+	@echo "Log in as admin; the password is in .airflow/simple_auth_manager_passwords.json.generated (written at first start). Ctrl-C stops it."
+	@$(AIRFLOW_ENV) airflow standalone
 
 bench: install ## Loader and build against the raw-scan floor, side by side (SCALE=sample, 1m or 10m; data generated when missing)
 	$(BIN)/python scripts/benchmark.py --scale $(SCALE)

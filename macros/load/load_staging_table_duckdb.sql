@@ -60,22 +60,42 @@
 
 {#- Lists the source's files into the temp tables found_files (everything under the prefix),
     listed_files (the .json files, with size and version) and pending_files (those to read,
-    in batches). Symbolic links to folders are followed up to eight folders deep. -#}
+    in batches). `**` does not follow symbolic links to folders, so a folder one or two
+    levels down in which it found nothing is listed again through its own path, which does. -#}
 {% macro duckdb_list_source_files(load) %}
   {%- set root = load.location ~ '/' ~ load.table.prefix -%}
-  {%- set patterns = [root ~ '/**'] -%}
-  {%- if not load.location.startswith('s3://') -%}
-    {#- `**` does not follow symbolic links to folders; a `*` per level does. -#}
-    {%- for depth in range(1, 9) -%}
-      {%- do patterns.append(root ~ '/*' * depth) -%}
-    {%- endfor -%}
-  {%- endif -%}
   {%- set offset = load.location | length + 2 -%}
   {% call statement('list_' ~ load.source_table) %}
     create or replace temp table found_files as
-    select distinct file as path, substr(file, {{ offset }}) as file_name
-    from glob([{% for pattern in patterns %}{{ sql_string(pattern) }}{{ ', ' if not loop.last }}{% endfor %}]);
+    select file as path, substr(file, {{ offset }}) as file_name
+    from glob({{ sql_string(root ~ '/**') }});
   {% endcall %}
+  {%- if not load.location.startswith('s3://') -%}
+    {% call statement('list_linked_' ~ load.source_table) %}
+      set variable linked_folders = (
+          with folders as (
+              select rtrim(file, '/') as folder
+              from glob([{{ sql_string(root ~ '/*/') }}, {{ sql_string(root ~ '/*/*/') }}])
+          ),
+
+          listed_folders as (
+              select distinct {{ sql_string(root ~ '/') }} || split_part(substr(path, {{ root | length + 2 }}), '/', 1) as folder
+              from found_files
+              union
+              select distinct {{ sql_string(root ~ '/') }} || split_part(substr(path, {{ root | length + 2 }}), '/', 1)
+                  || '/' || split_part(substr(path, {{ root | length + 2 }}), '/', 2)
+              from found_files
+          )
+
+          select list(folder || '/**') from folders
+          where folder not in (select folder from listed_folders)
+      );
+    {% endcall %}
+    {%- if run_query("select len(getvariable('linked_folders'))").rows[0][0] -%}
+      {% do run_query("insert into found_files select distinct file, substr(file, " ~ offset ~ ") "
+          ~ "from glob(getvariable('linked_folders')) where file not in (select path from found_files)") %}
+    {%- endif -%}
+  {%- endif -%}
   {%- set found = run_query("select count(*), count(*) filter (where path like '%.json') from found_files").rows[0] -%}
   {%- if found[1] > 0 -%}
     {% do run_query("set variable listed_paths = (select list(path) from found_files where path like '%.json')") %}

@@ -58,29 +58,22 @@ changed_plays as (
 
 ),
 
+{% endif %}
+
 nextsong_events as (
 
     select events.*
     from events
+    {%- if is_incremental() %}
     inner join changed_plays
         on
             coalesce(events.user_id, -1) = coalesce(changed_plays.user_id, -1)
             and events.session_id = changed_plays.session_id
             and events.item_in_session = changed_plays.item_in_session
+    {%- endif %}
     where events.page = 'NextSong'
 
 ),
-
-{% else %}
-
-nextsong_events as (
-
-    select * from events
-    where page = 'NextSong'
-
-),
-
-{% endif %}
 
 song_plays as (
 

@@ -30,31 +30,21 @@ changed_start_times as (
 
 ),
 
+{% endif %}
+
 start_times as (
 
     select
         songplays.start_time,
         max(songplays.loaded_at) as loaded_at
     from songplays
+    {%- if is_incremental() %}
     inner join changed_start_times
         on songplays.start_time = changed_start_times.start_time
+    {%- endif %}
     group by songplays.start_time
 
 ),
-
-{% else %}
-
-start_times as (
-
-    select
-        start_time,
-        max(loaded_at) as loaded_at
-    from songplays
-    group by start_time
-
-),
-
-{% endif %}
 
 final as (
 

@@ -7,7 +7,17 @@ from pathlib import Path
 
 from sparkify import generate
 
-MARTS = ("songplays", "users", "songs", "artists", "time")
+MARTS = (
+    "songplays",
+    "users",
+    "songs",
+    "artists",
+    "time",
+    "user_level_periods",
+    "user_profiles",
+    "sessions",
+    "user_agents",
+)
 
 
 def mart_hashes(warehouse) -> dict[str, tuple]:

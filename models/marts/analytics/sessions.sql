@@ -1,11 +1,25 @@
 -- Redshift: spread evenly on the unique session_id; sorted by start for time-range scans.
-{{ config(dist='session_id', sort='started_at') }}
+{{ config(
+    materialized='incremental',
+    unique_key='session_id',
+    incremental_strategy='merge',
+    on_schema_change='fail',
+    dist='session_id',
+    sort='started_at',
+) }}
 
 with
 
 events as (
 
     select * from {{ ref('stg_sparkify__events') }}
+    {%- if is_incremental() %}
+    -- Sessions with a newly loaded event are built again from all their events.
+    where session_id in (
+        select session_id from {{ ref('stg_sparkify__events') }}
+        where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    )
+    {%- endif %}
 
 ),
 
@@ -45,7 +59,8 @@ session_totals as (
         min(event_at) as started_at,
         max(event_at) as ended_at,
         count(*) as events,
-        sum(case when page = 'NextSong' then 1 else 0 end) as plays
+        sum(case when page = 'NextSong' then 1 else 0 end) as plays,
+        max(loaded_at) as loaded_at
     from deduplicated_events
     group by session_id
 
@@ -71,7 +86,8 @@ final as (
         cast(ended_at as timestamp) as ended_at,
         cast(duration_seconds as integer) as duration_seconds,
         cast(events as integer) as events,
-        cast(plays as integer) as plays
+        cast(plays as integer) as plays,
+        cast(loaded_at as timestamp) as loaded_at
     from durations
 
 )

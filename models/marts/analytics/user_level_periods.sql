@@ -1,11 +1,25 @@
 -- Redshift: distributed on user_id, so the window functions over a user stay on one slice.
-{{ config(dist='user_id', sort=['user_id', 'period_number']) }}
+{{ config(
+    materialized='incremental',
+    unique_key='user_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    dist='user_id',
+    sort=['user_id', 'period_number'],
+) }}
 
 with
 
 events as (
 
     select * from {{ ref('stg_sparkify__events') }}
+    {%- if is_incremental() %}
+    -- Users with a newly loaded event lose their periods and get them again from all their events.
+    where user_id in (
+        select user_id from {{ ref('stg_sparkify__events') }}
+        where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    )
+    {%- endif %}
 
 ),
 
@@ -18,6 +32,7 @@ logged_in_events as (
         level,
         page,
         event_at,
+        max(loaded_at) over (partition by user_id) as loaded_at,
         -- An event delivered twice carries the same user, session and item (as in songplays).
         row_number() over (
             partition by user_id, session_id, item_in_session
@@ -74,7 +89,8 @@ periods as (
         min(event_at) as started_at,
         max(event_at) as ended_at,
         count(distinct session_id) as sessions,
-        sum(case when page = 'NextSong' then 1 else 0 end) as plays
+        sum(case when page = 'NextSong' then 1 else 0 end) as plays,
+        max(loaded_at) as loaded_at
     from numbered_events
     group by user_id, period_number
 
@@ -117,7 +133,8 @@ final as (
         cast(ended_at as timestamp) as ended_at,
         cast(sessions as integer) as sessions,
         cast(plays as integer) as plays,
-        cast(floor(seconds_at_level / 86400.0) as integer) as days_at_level
+        cast(floor(seconds_at_level / 86400.0) as integer) as days_at_level,
+        cast(loaded_at as timestamp) as loaded_at
     from durations
 
 )

@@ -1,0 +1,55 @@
+"""Parse the DAGs folder once per environment and write what Airflow sees as JSON.
+
+Run by Airflow's own venv, not pytest's (test_airflow_dag.py calls it):
+    .venv-airflow/bin/python describe_airflow_dag.py DAGS_FOLDER SCENARIOS_JSON OUT_JSON
+SCENARIOS_JSON maps a scenario name to the environment variables it sets (null unsets one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from airflow.dag_processing.dagbag import DagBag
+
+
+def describe(dag) -> dict:
+    return {
+        "schedule": str(dag.schedule),
+        "catchup": dag.catchup,
+        "max_active_tasks": dag.max_active_tasks,
+        "tasks": {
+            task.task_id: {
+                "operator": type(task).__name__,
+                "upstream": sorted(task.upstream_task_ids),
+                "retries": task.retries,
+                "retry_exponential_backoff": bool(task.retry_exponential_backoff),
+                "env": {key: value for key, value in (task.env or {}).items() if key != "LOAD_ARGS"},
+                "has_failure_callback": bool(task.on_failure_callback),
+            }
+            for task in dag.tasks
+        },
+    }
+
+
+def main(dags_folder: str, scenarios: str, out: str) -> None:
+    report = {}
+    for name, env in json.loads(scenarios).items():
+        for key, value in env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        bag = DagBag(dag_folder=dags_folder)
+        dag = bag.dags.get("sparkify_daily")
+        report[name] = {
+            "import_errors": {str(path): error for path, error in bag.import_errors.items()},
+            "dag": describe(dag) if dag else None,
+        }
+    Path(out).write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
