@@ -2,6 +2,7 @@
 
     python -m sparkify.aws env-file [--out .env.redshift]   # Terraform outputs -> env file
     python -m sparkify.aws check s3://bucket/prefix          # are the sources there? how big?
+    python -m sparkify.aws region s3://bucket/prefix         # the bucket's region, for COPY's REGION
     python -m sparkify.aws upload DIR s3://bucket/prefix     # a local dataset, songs compacted
     python -m sparkify.aws stage s3://udacity-dend s3://bucket/prefix   # the public one, likewise
 
@@ -91,6 +92,10 @@ class S3Location:
     def url(self, *parts: str) -> str:
         return f"s3://{self.bucket}/{self.key(*parts)}"
 
+    def relative(self, key: str) -> str:
+        """A key of this location, relative to its prefix."""
+        return key[len(self.prefix) + 1 :] if self.prefix else key
+
 
 @dataclass(frozen=True)
 class SourceSummary:
@@ -131,11 +136,57 @@ def check_sources(s3, url: str) -> list[SourceSummary]:
     return summaries
 
 
+def bucket_region(s3, url: str) -> str:
+    """The region of the bucket of url: Redshift's COPY must name it unless it is the cluster's."""
+    location = S3Location.parse(url)
+    try:
+        constraint = s3.get_bucket_location(Bucket=location.bucket).get("LocationConstraint")
+    except s3.exceptions.NoSuchBucket as error:
+        raise AwsSetupError(f"bucket {location.bucket} does not exist (or is not visible to you)") from error
+    # S3 reports us-east-1 as no constraint, and the oldest buckets of eu-west-1 as EU.
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
+
+
 def report_sources(url: str) -> None:
     """Print the size of each source under url, or fail naming what is missing."""
     for source in check_sources(boto3.client("s3"), url):
         print(f"  {source.name:<20} {source.objects:>9,} objects {source.bytes / 2**20:>10,.1f} MiB")
     print(f"Sources present under {url}")
+
+
+# The folder each staging table is loaded from.
+SOURCE_FOLDERS = {"staging_events": "log_data/", "staging_songs": "song_data/"}
+
+
+def copy_manifests(s3, url: str, ledger: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """Per source, a COPY manifest of the .json objects under url that the ledger (file name
+    relative to url -> ETag) has not seen, written next to the sources under _manifests/.
+    When a loaded object changed or vanished, the manifest lists every object and replaces
+    the source: COPY does not say which file a row came from, so its rows cannot be picked out."""
+    location = S3Location.parse(url)
+    manifests = {}
+    for source_table, folder in SOURCE_FOLDERS.items():
+        objects = {location.relative(obj["Key"]): obj for obj in json_objects(s3, location, folder)}
+        loaded = ledger.get(source_table, {})
+        replace = not loaded or any(
+            name not in objects or etag(objects[name]) != version for name, version in loaded.items()
+        )
+        names = sorted(objects) if replace else sorted(set(objects) - set(loaded))
+        key = location.key("_manifests", f"{source_table}.manifest")
+        entries = [{"url": location.url(name), "mandatory": True} for name in names]
+        s3.put_object(Bucket=location.bucket, Key=key, Body=json.dumps({"entries": entries}, indent=1).encode())
+        manifests[source_table] = {
+            "url": f"s3://{location.bucket}/{key}",
+            "replace": replace,
+            "found": len(objects),
+            "files": [{"file_name": name, "file_size": objects[name]["Size"], "file_version": etag(objects[name])}
+                      for name in names],
+        }  # fmt: skip
+    return manifests
+
+
+def etag(listed: dict) -> str:
+    return listed["ETag"].strip('"')
 
 
 def compact(records: Iterable[bytes], parts: int) -> list[bytes]:
@@ -146,40 +197,56 @@ def compact(records: Iterable[bytes], parts: int) -> list[bytes]:
     return [b"\n".join(body) for body in bodies if body]
 
 
-def clear_dataset(s3, dest: S3Location, progress: Callable) -> None:
-    """Delete log_data/ and song_data/ under dest, so that it then holds exactly one dataset:
-    a stale part or day left from an earlier upload would otherwise be loaded too."""
+def delete_objects(s3, bucket: str, keys: list[str]) -> None:
+    """Delete keys, failing on any key S3 reports it could not delete: DeleteObjects answers 200
+    and lists those in Errors, even with Quiet."""
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        errors = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True}).get("Errors", [])
+        if errors:
+            shown = ", ".join(f"s3://{bucket}/{e['Key']} ({e.get('Code')}: {e.get('Message')})" for e in errors[:5])
+            raise AwsSetupError(f"S3 did not delete {len(errors)} stale object(s), which a load would read: {shown}")
+
+
+def delete_stale(s3, dest: S3Location, written: set[str], progress: Callable) -> None:
+    """Delete what log_data/ and song_data/ under dest hold beyond the keys just written, so
+    that dest holds exactly one dataset: a stale part or day would otherwise be loaded too.
+    Run after the writes, so that a failure part-way deletes nothing."""
     for name in ("log_data/", "song_data/"):
-        keys = [obj["Key"] for obj in list_objects(s3, dest, name)]
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": key} for key in keys[start : start + 1000]]
-            s3.delete_objects(Bucket=dest.bucket, Delete={"Objects": batch, "Quiet": True})
-        if keys:
-            progress(f"  replaced {len(keys):,} objects under {dest.url(name)}")
+        stale = [obj["Key"] for obj in list_objects(s3, dest, name) if obj["Key"] not in written]
+        delete_objects(s3, dest.bucket, stale)
+        if stale:
+            progress(f"  deleted {len(stale):,} stale objects under {dest.url(name)}")
 
 
-def write_song_parts(s3, records: Iterable[bytes], dest: S3Location, parts: int) -> int:
-    bodies = compact(records, parts)
-    for index, body in enumerate(bodies):
-        s3.put_object(Bucket=dest.bucket, Key=dest.key("song_data", f"part-{index:05d}.json"), Body=body)
-    return len(bodies)
+def write_song_parts(s3, records: Iterable[bytes], dest: S3Location, parts: int) -> list[str]:
+    """Write the song records compacted into `parts` objects; returns their keys."""
+    keys = []
+    for index, body in enumerate(compact(records, parts)):
+        keys.append(dest.key("song_data", f"part-{index:05d}.json"))
+        s3.put_object(Bucket=dest.bucket, Key=keys[-1], Body=body)
+    return keys
 
 
 def upload_dataset(s3, local_dir: Path, dest_url: str, song_parts: int = 8, progress: Callable = print) -> dict:
-    """Upload a local dataset (as `make data` writes it) to dest_url, replacing what is there, songs compacted."""
+    """Upload a local dataset (as `make data` writes it) to dest_url, replacing what is there, songs compacted.
+    The sources are checked first, the new objects written, and only then the stale ones deleted."""
     dest = S3Location.parse(dest_url)
     log_files = sorted(local_dir.glob("log_data/**/*.json"))
     song_files = sorted(local_dir.glob("song_data/**/*.json"))
     json_paths = local_dir / "log_json_path.json"
     if not log_files or not song_files or not json_paths.is_file():
         raise AwsSetupError(f"{local_dir} must hold log_data/, song_data/ and log_json_path.json")
-    clear_dataset(s3, dest, progress)
+    written = set()
     for index, path in enumerate([*log_files, json_paths], start=1):
-        s3.upload_file(str(path), dest.bucket, dest.key(str(path.relative_to(local_dir))))
+        key = dest.key(str(path.relative_to(local_dir)))
+        written.add(key)
+        s3.upload_file(str(path), dest.bucket, key)
         if index % 100 == 0:
             progress(f"  uploaded {index:,} of {len(log_files) + 1:,} log files")
     parts = write_song_parts(s3, (path.read_bytes() for path in song_files), dest, song_parts)
-    return {"log_files": len(log_files), "song_files": len(song_files), "song_parts": parts}
+    delete_stale(s3, dest, written | set(parts), progress)
+    return {"log_files": len(log_files), "song_files": len(song_files), "song_parts": len(parts)}
 
 
 def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, workers: int = 32, progress=print) -> dict:
@@ -191,9 +258,10 @@ def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, worke
     song_keys = sorted(obj["Key"] for obj in json_objects(s3, source, "song_data/"))
     if not log_keys or not song_keys:
         raise AwsSetupError(f"{source.url()} must hold log_data/ and song_data/ with JSON objects")
-    clear_dataset(s3, dest, progress)
+    written = set()
     for key in [*log_keys, source.key("log_json_path.json")]:
         relative = key[len(source.prefix) + 1 :] if source.prefix else key
+        written.add(dest.key(relative))
         s3.copy_object(Bucket=dest.bucket, Key=dest.key(relative), CopySource={"Bucket": source.bucket, "Key": key})
 
     def fetch(key: str) -> bytes:
@@ -208,7 +276,8 @@ def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, worke
                 yield body
 
     parts = write_song_parts(s3, fetched(), dest, song_parts)
-    return {"log_files": len(log_keys), "song_files": len(song_keys), "song_parts": parts}
+    delete_stale(s3, dest, written | set(parts), progress)
+    return {"log_files": len(log_keys), "song_files": len(song_keys), "song_parts": len(parts)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     env_file.add_argument("--terraform-dir", type=Path, default=TERRAFORM_DIR, help=argparse.SUPPRESS)
     check = commands.add_parser("check", help="check that the sources exist under an S3 location, and their size")
     check.add_argument("location", help="s3://bucket/prefix holding log_data/, song_data/ and log_json_path.json")
+    region = commands.add_parser("region", help="print the region of the bucket of an S3 location")
+    region.add_argument("location", help="s3://bucket/prefix")
     upload = commands.add_parser("upload", help="upload a local dataset to S3, song files compacted")
     upload.add_argument("directory", type=Path, help="local dataset, such as data/generated")
     upload.add_argument("location", help="destination s3://bucket/prefix (a bucket you own)")
@@ -237,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Wrote {args.out}: `make load TARGET=redshift` and dbt read it.")
         elif args.command == "check":
             report_sources(args.location)
+        elif args.command == "region":
+            print(bucket_region(boto3.client("s3"), args.location))
         else:
             if args.song_parts < 1:
                 parser.error("--song-parts must be at least 1")

@@ -26,13 +26,17 @@ DEFAULT_LOCATION = "data/generated"
 DEFAULT_DUCKDB_PATH = "data/sparkify.duckdb"
 
 
-def operation_args(location: str, max_rejects: int | None = None, full_refresh: bool = False) -> list[str]:
+def operation_args(
+    location: str, max_rejects: int | None = None, full_refresh: bool = False, manifests: dict | None = None
+) -> list[str]:
     """The dbt arguments of one load."""
     args: dict[str, object] = {"location": location}
     if max_rejects is not None:
         args["max_rejects"] = max_rejects
     if full_refresh:
         args["full_refresh"] = True
+    if manifests:
+        args["manifests"] = manifests
     return ["run-operation", "load_raw", "--args", yaml.safe_dump(args, default_flow_style=True, width=1_000_000)]
 
 
@@ -82,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             aws.report_sources(args.location)
+            # Redshift's COPY must name the bucket's region when it is not the cluster's.
+            os.environ.setdefault("SPARKIFY_SOURCE_REGION", aws.bucket_region(aws.boto3.client("s3"), args.location))
         except aws.AWS_ERRORS as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -89,9 +95,37 @@ def main(argv: list[str] | None = None) -> int:
 
     from dbt.cli.main import dbtRunner  # imported late: it takes seconds
 
-    dbt_args = operation_args(args.location, args.max_rejects, args.full_refresh)
-    result = dbtRunner().invoke([*dbt_args, *(["--target", args.target] if args.target else [])])
+    target_args = ["--target", args.target] if args.target else []
+    runner, manifests = dbtRunner(), None
+    if target == "redshift" and args.location.startswith("s3://") and not args.full_refresh:
+        parsed = runner.invoke(["--quiet", "parse", *target_args])
+        if not parsed.success:
+            print("error: dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
+            return 1
+        runner = dbtRunner(manifest=parsed.result)
+        from sparkify import aws
+
+        manifests = aws.copy_manifests(aws.boto3.client("s3"), args.location, redshift_ledger(runner, target_args))
+    dbt_args = operation_args(args.location, args.max_rejects, args.full_refresh, manifests)
+    result = runner.invoke([*dbt_args, *target_args])
     return 0 if result.success else 1
+
+
+def redshift_ledger(runner, target_args: list[str]) -> dict[str, dict[str, str]]:
+    """What the ledger (raw.loaded_files) says was loaded: per source, file name -> ETag.
+    Empty before the first load, when the table does not exist yet."""
+    shown = runner.invoke(["--quiet", "show", "--inline", LEDGER_QUERY, "--limit", "-1", *target_args])
+    ledger: dict[str, dict[str, str]] = {}
+    if shown.success:
+        for source_table, file_name, file_version in shown.result.results[0].agate_table.rows:
+            ledger.setdefault(source_table, {})[file_name] = file_version
+    return ledger
+
+
+LEDGER_QUERY = (
+    "select source_table, file_name, file_version from {{ var('raw_schema') }}.loaded_files "
+    "where file_version is not null"
+)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 locals {
   read_buckets = distinct([for source in var.s3_read_sources : source.bucket])
+  # A folder (ending in /) grants what is inside it, and a single object only itself:
+  # "log_data*" would also grant log_data-archive/ and log_data.bak.
   read_objects = flatten([
     for source in var.s3_read_sources : [
-      for prefix in source.prefixes : "arn:aws:s3:::${source.bucket}/${trimsuffix(prefix, "/")}*"
+      for prefix in source.prefixes : "arn:aws:s3:::${source.bucket}/${endswith(prefix, "/") ? "${prefix}*" : prefix}"
     ]
   ])
   # ListBucket is granted per bucket, narrowed to the listed prefixes by condition.
   list_prefixes = {
     for source in var.s3_read_sources : source.bucket => flatten([
-      for prefix in source.prefixes : [trimsuffix(prefix, "/"), "${trimsuffix(prefix, "/")}/*"]
+      for prefix in source.prefixes : endswith(prefix, "/") ? [prefix, "${prefix}*"] : [prefix]
     ])...
   }
 }

@@ -34,6 +34,13 @@ resource "aws_security_group" "redshift" {
   name        = "${var.cluster_identifier}-redshift"
   description = "Redshift port 5439 from the allowed CIDRs and security groups only"
   vpc_id      = local.vpc_id
+
+  lifecycle {
+    precondition {
+      condition     = var.allow_wide_cidr_blocks || alltrue([for cidr in var.allowed_cidr_blocks : tonumber(split("/", cidr)[1]) >= 8])
+      error_message = "allowed_cidr_blocks must be /8 or narrower (several blocks can still cover all of IPv4): list the addresses that need the cluster, or set allow_wide_cidr_blocks = true."
+    }
+  }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "from_cidr" {

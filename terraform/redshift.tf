@@ -41,8 +41,19 @@ resource "aws_redshift_cluster" "this" {
 
   automated_snapshot_retention_period = var.snapshot_retention_days
   skip_final_snapshot                 = !var.final_snapshot_on_destroy
-  final_snapshot_identifier           = var.final_snapshot_on_destroy ? "${var.cluster_identifier}-final" : null
+  final_snapshot_identifier           = var.final_snapshot_on_destroy ? "${var.cluster_identifier}-final-${terraform_data.created_at.output}" : null
   allow_version_upgrade               = true
+}
+
+# When this configuration was first applied, fixed from then on: it names the final snapshot,
+# so that destroying a second cluster of the same name does not collide with the first's
+# snapshot (ClusterSnapshotAlreadyExists).
+resource "terraform_data" "created_at" {
+  input = formatdate("YYYYMMDDhhmmss", timestamp())
+
+  lifecycle {
+    ignore_changes = [input]
+  }
 }
 
 resource "aws_redshift_logging" "this" {

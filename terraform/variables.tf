@@ -26,7 +26,7 @@ variable "node_type" {
   default     = "ra3.large"
 
   validation {
-    condition     = can(regex("^(ra3|dc2|ds2)\\.[a-z0-9]+$", var.node_type))
+    condition     = can(regex("^(ra3|dc2)\\.[a-z0-9]+$", var.node_type))
     error_message = "node_type must be a Redshift node type such as ra3.large, ra3.xlplus or dc2.large."
   }
 }
@@ -84,6 +84,12 @@ variable "allowed_cidr_blocks" {
     condition     = !contains([for cidr in var.allowed_cidr_blocks : try(cidrsubnet(cidr, 0, 0), cidr)], "0.0.0.0/0")
     error_message = "allowed_cidr_blocks must not contain 0.0.0.0/0: list the addresses that need the cluster."
   }
+}
+
+variable "allow_wide_cidr_blocks" {
+  description = "Allow allowed_cidr_blocks wider than /8 (a sixteen-millionth of IPv4 or more). Off: 0.0.0.0/1 plus 128.0.0.0/1 would open the port to all of IPv4."
+  type        = bool
+  default     = false
 }
 
 variable "allowed_security_group_ids" {
@@ -160,14 +166,14 @@ variable "enhanced_vpc_routing" {
 }
 
 variable "s3_read_sources" {
-  description = "S3 locations the cluster's role may read, as bucket and key prefixes. The default is the public Sparkify source."
+  description = "S3 locations the cluster's role may read: per bucket, folders (ending in /, granting what they hold) and single objects (granting only themselves). The default is the public Sparkify source."
   type = list(object({
     bucket   = string
     prefixes = list(string)
   }))
   default = [{
     bucket   = "udacity-dend"
-    prefixes = ["log_data", "song_data", "log_json_path.json"]
+    prefixes = ["log_data/", "song_data/", "log_json_path.json"]
   }]
 
   validation {

@@ -9,8 +9,9 @@
     its ledger rows and its rejects, so the bookkeeping never disagrees with the data. A
     source with more rejects than `max_rejects` keeps its previous rows; the operation
     fails once every source has been tried. Every row of one load carries the load's start
-    as loaded_at, the watermark of the incremental models. -#}
-{% macro load_raw(location=none, max_rejects=none, full_refresh=false) %}
+    as loaded_at, the watermark of the incremental models. On Redshift, `make load` passes
+    `manifests`: per source, the COPY manifest of the objects new since the ledger. -#}
+{% macro load_raw(location=none, max_rejects=none, full_refresh=false, manifests=none) %}
   {%- set schema = var('raw_schema') -%}
   {%- set started_at = modules.datetime.datetime.utcnow() -%}
   {%- set location = (location or var('raw_location')) | string -%}
@@ -33,7 +34,8 @@
     {% set load = {
         'schema': schema, 'source_table': source_table, 'table': table, 'location': location.rstrip('/'),
         'max_rejects': max_rejects | int, 'full_refresh': full_refresh or moved,
-        'started_at': modules.datetime.datetime.utcnow(), 'loaded_at': started_at} %}
+        'started_at': modules.datetime.datetime.utcnow(), 'loaded_at': started_at,
+        'manifest': (manifests or {}).get(source_table)} %}
     {% set result = adapter.dispatch('load_staging_table', 'sparkify')(load) %}
     {% do log(load_summary(load, result), info=true) %}
     {% if result.status == 'failed' %}

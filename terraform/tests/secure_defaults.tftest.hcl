@@ -112,11 +112,16 @@ run "secure_defaults" {
     condition = toset(flatten([
       for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement : flatten([statement.Resource]) if statement.Sid == "ReadListedObjects"
       ])) == toset([
-      "arn:aws:s3:::udacity-dend/log_data*",
-      "arn:aws:s3:::udacity-dend/song_data*",
-      "arn:aws:s3:::udacity-dend/log_json_path.json*",
+      "arn:aws:s3:::udacity-dend/log_data/*",
+      "arn:aws:s3:::udacity-dend/song_data/*",
+      "arn:aws:s3:::udacity-dend/log_json_path.json",
     ])
-    error_message = "GetObject must be scoped to the listed prefixes."
+    error_message = "GetObject must be scoped to the listed folders (folder/*) and objects (exact ARN), so log_data does not also grant log_data-archive."
+  }
+
+  assert {
+    condition     = can(regex("^sparkify-final-[0-9]{14}$", aws_redshift_cluster.this.final_snapshot_identifier))
+    error_message = "The final snapshot must be named after the cluster's creation time, so a second destroy does not collide with the first one's snapshot."
   }
 
   assert {
@@ -183,7 +188,7 @@ run "multi_node_with_options" {
   assert {
     condition = toset(flatten([
       for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement : flatten([statement.Resource]) if statement.Sid == "ReadListedObjects"
-    ])) == toset(["arn:aws:s3:::my-sparkify-copy/raw/log_data*", "arn:aws:s3:::my-sparkify-copy/raw/song_data*"])
+    ])) == toset(["arn:aws:s3:::my-sparkify-copy/raw/log_data/*", "arn:aws:s3:::my-sparkify-copy/raw/song_data/*"])
     error_message = "GetObject must follow s3_read_sources."
   }
 }
@@ -206,6 +211,40 @@ run "rejects_open_ingress_written_otherwise" {
   }
 
   expect_failures = [var.allowed_cidr_blocks]
+}
+
+run "rejects_ingress_wider_than_a_slash_8" {
+  command = plan
+
+  variables {
+    allowed_cidr_blocks = ["0.0.0.0/1", "128.0.0.0/1"]
+  }
+
+  expect_failures = [aws_security_group.redshift]
+}
+
+run "allows_wide_ingress_only_when_asked" {
+  command = plan
+
+  variables {
+    allowed_cidr_blocks    = ["10.0.0.0/7"]
+    allow_wide_cidr_blocks = true
+  }
+
+  assert {
+    condition     = [for rule in aws_vpc_security_group_ingress_rule.from_cidr : rule.cidr_ipv4] == ["10.0.0.0/7"]
+    error_message = "allow_wide_cidr_blocks = true must let a block wider than /8 through."
+  }
+}
+
+run "rejects_retired_node_types" {
+  command = plan
+
+  variables {
+    node_type = "ds2.xlarge"
+  }
+
+  expect_failures = [var.node_type]
 }
 
 run "rejects_awsuser" {

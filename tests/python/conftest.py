@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,3 +88,31 @@ def real_sample() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return REAL_SAMPLE
+
+
+@pytest.fixture(scope="session")
+def real_sample_build(tmp_path_factory, real_sample) -> tuple[Warehouse, str]:
+    """The real sample loaded and built (models, data tests, unit tests) on DuckDB, once per
+    session: the known figures are checked on it, and the Redshift double is compared with it."""
+    warehouse = make_warehouse(tmp_path_factory.mktemp("real"))
+    result = subprocess.run(
+        [sys.executable, "-m", "sparkify.pipeline", "--location", str(real_sample)],
+        cwd=PROJECT_DIR, env=warehouse.env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return warehouse, result.stdout
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    """The PostgreSQL server behind the Redshift test double (redshift_double/), for the
+    session; yields its URI. Its data lives outside pytest's private temporary tree, which
+    the server's own user cannot enter."""
+    from redshift_double.server import postgres_server
+
+    parent = Path(tempfile.mkdtemp(prefix="sparkify-redshift-double-"))
+    try:
+        with postgres_server(parent / "pgdata") as uri:
+            yield uri
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)

@@ -104,6 +104,15 @@ def test_check_sources_reports_a_missing_bucket(s3):
         aws.check_sources(s3, "s3://sparkify-no-such-bucket/data")
 
 
+def test_bucket_region_reads_the_location_constraint(s3):
+    europe = boto3.client("s3", region_name="eu-west-1")
+    europe.create_bucket(Bucket=f"{s3.bucket}-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert aws.bucket_region(s3, f"s3://{s3.bucket}-eu/data") == "eu-west-1"
+    assert aws.bucket_region(s3, f"s3://{s3.bucket}/data") == "us-east-1"  # S3 reports no constraint
+    with pytest.raises(aws.AwsSetupError, match="bucket sparkify-nowhere does not exist"):
+        aws.bucket_region(s3, "s3://sparkify-nowhere/data")
+
+
 def test_check_command_fails_clearly(s3, aws_env):
     result = subprocess.run(
         [sys.executable, "-m", "sparkify.aws", "check", f"s3://{s3.bucket}/nothing"],
@@ -178,11 +187,63 @@ def test_uploading_again_replaces_the_dataset(s3, small_dataset, tmp_path):
     assert keys(s3, "data/song_data/") == ["data/song_data/part-00000.json", "data/song_data/part-00001.json"]
     assert keys(s3, "data/log_data/") == ["data/log_data/2019/01/2019-01-01-events.json"]
     assert messages == [
-        f"  replaced 3 objects under {location}/log_data/",
-        f"  replaced 6 objects under {location}/song_data/",
+        f"  deleted 3 stale objects under {location}/log_data/",
+        f"  deleted 4 stale objects under {location}/song_data/",
     ]
 
 
 def test_stage_refuses_to_copy_onto_itself(s3):
     with pytest.raises(aws.AwsSetupError, match="must differ"):
         aws.stage_dataset(s3, f"s3://{s3.bucket}/x", f"s3://{s3.bucket}/x/")
+
+
+def fail_put_after(s3, puts: int) -> None:
+    """Make the client's PutObject fail after `puts` calls, as a dropped connection would."""
+    calls = []
+
+    def count(**_):
+        calls.append(1)
+        if len(calls) > puts:
+            raise ConnectionError("connection reset by peer")
+
+    s3.meta.events.register("before-call.s3.PutObject", count)
+
+
+def test_an_upload_failing_part_way_deletes_nothing(s3, small_dataset, tmp_path):
+    location = f"s3://{s3.bucket}/data"
+    aws.upload_dataset(s3, small_dataset, location, song_parts=6, progress=lambda _: None)
+    before = keys(s3, "data/")
+    other = tmp_path / "other"
+    generate.generate(other, users=3, days=1, songs=4, start=generate.dt.date(2019, 1, 1), seed=2)
+    fail_put_after(s3, 1)
+
+    with pytest.raises(ConnectionError):
+        aws.upload_dataset(s3, other, location, song_parts=2, progress=lambda _: None)
+
+    assert set(before) <= set(keys(s3, "data/"))
+
+
+def refuse_deleting(s3, refused: str) -> None:
+    """S3 reports a key it could not delete in DeleteObjects' 200 response (Errors), which moto
+    never does for these calls: keep that key out of the request and report it refused."""
+
+    def drop(params, **_):
+        objects = params["Delete"]["Objects"]
+        params["Delete"]["Objects"] = [obj for obj in objects if obj["Key"] != refused]
+
+    def report(parsed, **_):
+        parsed.setdefault("Errors", []).append({"Key": refused, "Code": "AccessDenied", "Message": "Access Denied"})
+
+    s3.meta.events.register("before-parameter-build.s3.DeleteObjects", drop)
+    s3.meta.events.register("after-call.s3.DeleteObjects", report)
+
+
+def test_an_object_s3_would_not_delete_fails_the_upload(s3, small_dataset, tmp_path):
+    location = f"s3://{s3.bucket}/data"
+    aws.upload_dataset(s3, small_dataset, location, song_parts=6, progress=lambda _: None)
+    other = tmp_path / "other"
+    generate.generate(other, users=3, days=1, songs=4, start=generate.dt.date(2019, 1, 1), seed=2)
+    refuse_deleting(s3, "data/song_data/part-00005.json")
+
+    with pytest.raises(aws.AwsSetupError, match=r"data/song_data/part-00005.json \(AccessDenied: Access Denied\)"):
+        aws.upload_dataset(s3, other, location, song_parts=2, progress=lambda _: None)

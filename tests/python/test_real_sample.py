@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import PROJECT_DIR, make_warehouse
+from conftest import PROJECT_DIR
 
 EXPECTED_ROWS = {
     "raw.staging_events": 8056,
@@ -20,39 +18,27 @@ EXPECTED_ROWS = {
 }
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, real_sample):
-    """Load and `dbt build` (models, data tests, unit tests) once for this module."""
-    warehouse = make_warehouse(tmp_path_factory.mktemp("real"))
-    result = subprocess.run(
-        [sys.executable, "-m", "sparkify.pipeline", "--location", str(real_sample)],
-        cwd=PROJECT_DIR, env=warehouse.env, capture_output=True, text=True,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return warehouse, result.stdout
-
-
 @pytest.mark.parametrize(("table", "rows"), EXPECTED_ROWS.items())
-def test_row_counts_match_the_known_figures(built, table, rows):
-    warehouse, _ = built
+def test_row_counts_match_the_known_figures(real_sample_build, table, rows):
+    warehouse, _ = real_sample_build
     assert warehouse.scalar(f"select count(*) from {table}") == rows
 
 
-def test_exactly_one_songplay_matches_a_song(built):
-    warehouse, _ = built
+def test_exactly_one_songplay_matches_a_song(real_sample_build):
+    warehouse, _ = real_sample_build
     assert warehouse.query("select count(song_id), count(artist_id) from analytics.songplays") == [(1, 1)]
 
 
-def test_build_ran_the_data_and_unit_tests(built):
-    _, output = built
+def test_build_ran_the_data_and_unit_tests(real_sample_build):
+    _, output = real_sample_build
     assert "Completed successfully" in output
     assert "ERROR=0" in output
     passed = int(output.split("Done. PASS=")[1].split()[0])
     assert passed >= 40
 
 
-def test_summary_reports_the_tables(built):
-    _, output = built
+def test_summary_reports_the_tables(real_sample_build):
+    _, output = real_sample_build
     assert "songplays matched to a song: 1 of 6,820" in output
     assert "these hold 71 songs" in output
     summary = output.split("Rows per table:")[1]
@@ -60,8 +46,8 @@ def test_summary_reports_the_tables(built):
         assert f"  {table} " in summary
 
 
-def test_every_model_source_and_column_is_documented(built):
-    warehouse, _ = built
+def test_every_model_source_and_column_is_documented(real_sample_build):
+    warehouse, _ = real_sample_build
     warehouse.dbt("docs", "generate")
     manifest = json.loads((PROJECT_DIR / "target/manifest.json").read_text())
     catalog = json.loads((PROJECT_DIR / "target/catalog.json").read_text())

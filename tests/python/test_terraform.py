@@ -70,7 +70,7 @@ def test_configuration_is_valid(initialised):
 def test_mocked_terraform_tests_pass(initialised):
     result = terraform("test", "-no-color", cwd=initialised, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed, 0 failed" in result.stdout
+    assert "10 passed, 0 failed" in result.stdout
 
 
 def test_checkov_finds_no_failed_check():
@@ -158,6 +158,16 @@ def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
         replan = terraform("plan", "-detailed-exitcode", *variables, cwd=workdir, check=False)
         assert replan.returncode == 0, "a plan right after apply must show no changes:\n" + replan.stdout
 
+        # A second `make infra-destroy` of a cluster of the same name: the first one's final
+        # snapshot is still there, under the name a fixed identifier would reuse.
+        redshift = boto3.client("redshift", **aws)
+        cluster_id = outputs["cluster_identifier"]
+        redshift.create_cluster_snapshot(SnapshotIdentifier=f"{cluster_id}-final", ClusterIdentifier=cluster_id)
+
         terraform("destroy", "-auto-approve", *variables, cwd=workdir)
-        assert boto3.client("redshift", **aws).describe_clusters()["Clusters"] == []
+        assert redshift.describe_clusters()["Clusters"] == []
+        snapshots = [
+            s["SnapshotIdentifier"] for s in redshift.describe_cluster_snapshots(SnapshotType="manual")["Snapshots"]
+        ]
+        assert len(snapshots) == 2 and all(name.startswith(f"{cluster_id}-final") for name in snapshots)
         assert json.loads((workdir / "terraform.tfstate").read_text())["resources"] == []
