@@ -81,36 +81,32 @@ help: ## List the targets
 
 # Each venv installs from its full lock, requirements-<name>.txt, written by `make lock` from
 # requirements-<name>.in; the project's .venv from requirements-dev.txt (which holds `-e .`).
+# uv installs a lock in seconds where pip takes minutes (two for Airflow's).
+UV_VERSION := 0.13.8
+define install_venv
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --quiet uv==$(UV_VERSION)
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python -r $(2)
+	touch $(1)/.installed
+endef
+
 $(INSTALLED): requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@
+	$(call install_venv,$(VENV),requirements-dev.txt)
 
 $(CHECKOV_INSTALLED): requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
-	touch $@
+	$(call install_venv,$(CHECKOV_VENV),requirements-checkov.txt)
+
+$(DASHBOARD_INSTALLED): requirements-dashboard.txt
+	$(call install_venv,$(DASHBOARD_VENV),requirements-dashboard.txt)
+
+$(AIRFLOW_INSTALLED): requirements-airflow.txt
+	$(call install_venv,$(AIRFLOW_VENV),requirements-airflow.txt)
 
 lock: $(INSTALLED) ## Regenerate every requirements*.txt lock from its requirements*.in (uv; keeps pins the .in allows)
 	@for requirements in requirements*.in; do \
 	  echo "$$requirements -> $${requirements%.in}.txt"; \
 	  $(BIN)/uv pip compile --quiet "$$requirements" -o "$${requirements%.in}.txt" --python-version 3.11 || exit 1; \
 	done
-
-$(DASHBOARD_INSTALLED): requirements-dashboard.txt
-	$(PYTHON) -m venv $(DASHBOARD_VENV)
-	$(DASHBOARD_VENV)/bin/pip install --quiet --upgrade pip
-	$(DASHBOARD_VENV)/bin/pip install --quiet -r requirements-dashboard.txt
-	touch $@
-
-# uv installs the locked packages in about 30 s, where pip takes two minutes.
-$(AIRFLOW_INSTALLED): requirements-airflow.txt
-	$(PYTHON) -m venv $(AIRFLOW_VENV)
-	$(AIRFLOW_VENV)/bin/pip install --quiet uv==0.13.8
-	$(AIRFLOW_VENV)/bin/uv pip install --quiet --python $(AIRFLOW_VENV)/bin/python -r requirements-airflow.txt
-	touch $@
 
 $(PROFILE): profiles.example.yml
 	mkdir -p $(DBT_PROFILES_DIR)

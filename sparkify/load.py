@@ -105,7 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         runner = dbtRunner(manifest=parsed.result)
         from sparkify import aws
 
-        manifests = aws.copy_manifests(aws.boto3.client("s3"), args.location, redshift_ledger(runner, target_args))
+        try:
+            ledger = redshift_ledger(runner, target_args)
+        except LedgerError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        manifests = aws.copy_manifests(aws.boto3.client("s3"), args.location, ledger)
     dbt_args = operation_args(args.location, args.max_rejects, args.full_refresh, manifests)
     result = runner.invoke([*dbt_args, *target_args])
     return 0 if result.success else 1
@@ -113,13 +118,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def redshift_ledger(runner, target_args: list[str]) -> dict[str, dict[str, str]]:
     """What the ledger (raw.loaded_files) says was loaded: per source, file name -> ETag.
-    Empty before the first load, when the table does not exist yet."""
-    shown = runner.invoke(["--quiet", "show", "--inline", LEDGER_QUERY, "--limit", "-1", *target_args])
+    The load's tables are created first, so a first load reads an empty ledger."""
+    created = runner.invoke(["--quiet", "run-operation", "create_load_tables", *target_args])
+    show = ["--quiet", "show", "--inline", LEDGER_QUERY, "--limit", "-1", *target_args]
+    shown = runner.invoke(show) if created.success else None
+    if shown is None or not shown.success:
+        raise LedgerError("could not read the ledger raw.loaded_files; see the dbt messages above")
     ledger: dict[str, dict[str, str]] = {}
-    if shown.success:
-        for source_table, file_name, file_version in shown.result.results[0].agate_table.rows:
-            ledger.setdefault(source_table, {})[file_name] = file_version
+    for source_table, file_name, file_version in shown.result.results[0].agate_table.rows:
+        ledger.setdefault(source_table, {})[file_name] = file_version
     return ledger
+
+
+class LedgerError(RuntimeError):
+    """The ledger could not be read, so the load cannot tell what is new."""
 
 
 LEDGER_QUERY = (

@@ -122,7 +122,8 @@ create table if not exists {{ schema }}.{{ name }} (
 
 {#- Creates the raw schema, the staging tables and the load's bookkeeping tables when
     missing, in one transaction. -#}
-{% macro create_load_tables(schema) %}
+{% macro create_load_tables(schema=none) %}
+  {%- set schema = schema or var('raw_schema') -%}
   {% call statement('create_load_tables') %}
     create schema if not exists {{ schema }};
     {%- for name, table in raw_staging_tables().items() %}
