@@ -27,23 +27,17 @@ songs as (
 
 {% if is_incremental() %}
 
-watermark as (
-
-    select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) as loaded_at from {{ this }}
-
-),
-
 -- A play is built again when one of its deliveries is new, or when a new song file may
 -- match it; every delivery of such a play is read, so the result is the full build's.
 changed_plays as (
 
     select user_id, session_id, item_in_session
     from events
-    where page = 'NextSong' and loaded_at > (select loaded_at from watermark)
+    where page = 'NextSong' and {{ loaded_since_last_build() }}
 
     {%- if execute and run_query(
-        'select count(*) from ' ~ ref('stg_sparkify__songs') ~ ' where loaded_at > (select coalesce(max(loaded_at), '
-        ~ "cast('1900-01-01' as timestamp)) from " ~ this ~ ')').columns[0].values()[0] > 0 %}
+        'select count(*) from ' ~ ref('stg_sparkify__songs') ~ ' where ' ~ loaded_since_last_build()
+    ).columns[0].values()[0] > 0 %}
 
     union
 
@@ -53,7 +47,7 @@ changed_plays as (
         on
             {{ match_key('events.song_title') }} = {{ match_key('songs.title') }}
             and {{ match_key('events.artist_name') }} = {{ match_key('songs.artist_name') }}
-    where events.page = 'NextSong' and songs.loaded_at > (select loaded_at from watermark)
+    where events.page = 'NextSong' and {{ loaded_since_last_build('songs.loaded_at') }}
     {%- endif %}
 
 ),

@@ -26,7 +26,7 @@ weekdays as (
 changed_start_times as (
 
     select distinct start_time from songplays
-    where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    where {{ loaded_since_last_build() }}
 
 ),
 

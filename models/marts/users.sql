@@ -22,7 +22,7 @@ logged_in_events as (
         -- Users with a new event are built again from all their events.
         and user_id in (
             select user_id from events
-            where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+            where {{ loaded_since_last_build() }}
         )
     {%- endif %}
 

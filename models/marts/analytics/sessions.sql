@@ -17,7 +17,7 @@ events as (
     -- Sessions with a newly loaded event are built again from all their events.
     where session_id in (
         select session_id from {{ ref('stg_sparkify__events') }}
-        where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+        where {{ loaded_since_last_build() }}
     )
     {%- endif %}
 

@@ -13,7 +13,7 @@ events as (
     select * from {{ ref('stg_sparkify__events') }}
     {%- if is_incremental() %}
     -- Only the agents of newly loaded events: an agent's parse never changes.
-    where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    where {{ loaded_since_last_build() }}
     {%- endif %}
 
 ),

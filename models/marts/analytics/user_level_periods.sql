@@ -17,7 +17,7 @@ events as (
     -- Users with a newly loaded event lose their periods and get them again from all their events.
     where user_id in (
         select user_id from {{ ref('stg_sparkify__events') }}
-        where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+        where {{ loaded_since_last_build() }}
     )
     {%- endif %}
 
