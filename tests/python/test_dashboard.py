@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 
 import pytest
-from conftest import PROJECT_DIR, make_warehouse
+from conftest import PROJECT_DIR
 from headless_chromium import CHROMIUM, Chromium
 
 DASHBOARD = PROJECT_DIR / "target/dashboard.html"
@@ -38,14 +37,9 @@ Object.fromEntries([...document.querySelectorAll(".headline")].map(
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, real_sample):
-    """The real sample loaded and built once, then the dashboard drawn from it."""
-    warehouse = make_warehouse(tmp_path_factory.mktemp("dashboard"))
-    result = subprocess.run(
-        [sys.executable, "-m", "sparkify.pipeline", "--location", str(real_sample)],
-        cwd=PROJECT_DIR, env=warehouse.env, capture_output=True, text=True,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+def warehouse(real_sample_build):
+    """The session's real-sample build (the dashboard only reads it), then the dashboard drawn from it."""
+    warehouse, _ = real_sample_build
     DASHBOARD.unlink(missing_ok=True)
     warehouse.make_output = warehouse.make("dashboard").stdout
     return warehouse
