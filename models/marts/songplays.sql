@@ -29,10 +29,11 @@ songs as (
 
 -- A play is built again when one of its deliveries is new, or when a new song file may
 -- match it; every delivery of such a play is read, so the result is the full build's.
+-- Read from the view, not the events CTE: DuckDB materialises a CTE used twice, all of it.
 changed_plays as (
 
     select user_id, session_id, item_in_session
-    from events
+    from {{ ref('stg_sparkify__events') }}
     where page = 'NextSong' and {{ loaded_since_last_build() }}
 
     {%- if execute and run_query(
@@ -42,7 +43,7 @@ changed_plays as (
     union
 
     select events.user_id, events.session_id, events.item_in_session
-    from events
+    from {{ ref('stg_sparkify__events') }} as events
     inner join songs
         on
             {{ match_key('events.song_title') }} = {{ match_key('songs.title') }}
@@ -91,22 +92,43 @@ deduplicated_plays as (
 
 ),
 
+-- Each title, artist and length is matched once, however often it is played. Read from the
+-- view, as changed_plays is; an incremental run takes the sessions of the changed plays.
+played_songs as (
+
+    select distinct
+        song_title,
+        artist_name,
+        song_length
+    from {{ ref('stg_sparkify__events') }}
+    where
+        page = 'NextSong'
+        and song_title is not null
+        and artist_name is not null
+        {%- if is_incremental() %}
+        and session_id in (select session_id from changed_plays)
+        {%- endif %}
+
+),
+
 song_candidates as (
 
     select
-        deduplicated_plays.songplay_id,
+        played_songs.song_title,
+        played_songs.artist_name,
+        played_songs.song_length,
         songs.song_id,
         songs.artist_id,
         -- Title and artist must agree; the closest length breaks ties, then the id.
         row_number() over (
-            partition by deduplicated_plays.songplay_id
-            order by abs(songs.duration - deduplicated_plays.song_length), songs.song_id
+            partition by played_songs.song_title, played_songs.artist_name, played_songs.song_length
+            order by abs(songs.duration - played_songs.song_length), songs.song_id
         ) as match_rank
-    from deduplicated_plays
+    from played_songs
     inner join songs
         on
-            {{ match_key('deduplicated_plays.song_title') }} = {{ match_key('songs.title') }}
-            and {{ match_key('deduplicated_plays.artist_name') }} = {{ match_key('songs.artist_name') }}
+            {{ match_key('played_songs.song_title') }} = {{ match_key('songs.title') }}
+            and {{ match_key('played_songs.artist_name') }} = {{ match_key('songs.artist_name') }}
 
 ),
 
@@ -133,7 +155,12 @@ final as (
         cast(deduplicated_plays.latest_delivery_loaded_at as timestamp) as loaded_at
     from deduplicated_plays
     left join best_matches
-        on deduplicated_plays.songplay_id = best_matches.songplay_id
+        on
+            deduplicated_plays.song_title = best_matches.song_title
+            and deduplicated_plays.artist_name = best_matches.artist_name
+            -- Null-safe, in two equalities that a hash join can take (an or would not be).
+            and coalesce(deduplicated_plays.song_length, 0) = coalesce(best_matches.song_length, 0)
+            and (deduplicated_plays.song_length is null) = (best_matches.song_length is null)
 
 )
 
