@@ -8,6 +8,7 @@ time (``make bench`` measures both).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -31,21 +32,23 @@ def run(
     if not parsed.success:
         print("dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
         return False
-    runner = dbtRunner(manifest=parsed.result)
-    steps = [
-        ("load", load.operation_args(location, max_rejects, full_refresh)),
-        ("build and test", ["build", *(["--full-refresh"] if full_refresh else [])]),
-        ("summary", ["run-operation", "report_marts"]),
-        *((f"analysis {name}", ["show", "--select", name, "--limit", "10"]) for name in show),
-    ]
-    for name, args in steps:
-        step_started = time.monotonic()
-        print(f"==> {name}", flush=True)
-        result = runner.invoke([*args, *common])
-        if not result.success:
-            print(f"Pipeline stopped: {name} failed (see the messages above).", file=sys.stderr)
-            return False
-        print(f"    {name} took {time.monotonic() - step_started:.1f} s", flush=True)
+    # The listing of a local location is made once, before the load reads it.
+    with load.local_listing(location, target or os.environ.get("DBT_TARGET", "local")) as listing:
+        runner = dbtRunner(manifest=parsed.result)
+        steps = [
+            ("load", load.operation_args(location, max_rejects, full_refresh, listing=listing)),
+            ("build and test", ["build", *(["--full-refresh"] if full_refresh else [])]),
+            ("summary", ["run-operation", "report_marts"]),
+            *((f"analysis {name}", ["show", "--select", name, "--limit", "10"]) for name in show),
+        ]
+        for name, args in steps:
+            step_started = time.monotonic()
+            print(f"==> {name}", flush=True)
+            result = runner.invoke([*args, *common])
+            if not result.success:
+                print(f"Pipeline stopped: {name} failed (see the messages above).", file=sys.stderr)
+                return False
+            print(f"    {name} took {time.monotonic() - step_started:.1f} s", flush=True)
     print(f"Pipeline finished in {time.monotonic() - started:.1f} s")
     return True
 

@@ -10,8 +10,10 @@
     source with more rejects than `max_rejects` keeps its previous rows; the operation
     fails once every source has been tried. Every row of one load carries the load's start
     as loaded_at, the watermark of the incremental models. On Redshift, `make load` passes
-    `manifests`: per source, the COPY manifest of the objects new since the ledger. -#}
-{% macro load_raw(location=none, max_rejects=none, full_refresh=false, manifests=none) %}
+    `manifests`: per source, the COPY manifest of the objects new since the ledger. On
+    DuckDB, it passes `listing` for a local folder: a CSV of its files (sparkify/load.py),
+    which spares the load listing them itself. -#}
+{% macro load_raw(location=none, max_rejects=none, full_refresh=false, manifests=none, listing=none) %}
   {%- set schema = var('raw_schema') -%}
   {%- set started_at = modules.datetime.datetime.utcnow() -%}
   {%- set location = (location or var('raw_location')) | string -%}
@@ -35,7 +37,7 @@
         'schema': schema, 'source_table': source_table, 'table': table, 'location': location.rstrip('/'),
         'max_rejects': max_rejects | int, 'full_refresh': full_refresh or moved,
         'started_at': modules.datetime.datetime.utcnow(), 'loaded_at': started_at,
-        'manifest': (manifests or {}).get(source_table)} %}
+        'manifest': (manifests or {}).get(source_table), 'listing': listing} %}
     {% set result = adapter.dispatch('load_staging_table', 'sparkify')(load) %}
     {% do log(load_summary(load, result), info=true) %}
     {% if result.status == 'failed' %}

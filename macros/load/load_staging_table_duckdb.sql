@@ -60,9 +60,69 @@
 
 {#- Lists the source's files into the temp tables found_files (everything under the prefix),
     listed_files (the .json files, with size and version) and pending_files (those to read,
-    in batches). `**` does not follow symbolic links to folders, so a folder one or two
-    levels down in which it found nothing is listed again through its own path, which does. -#}
+    in batches), from the listing given or else by DuckDB's glob. -#}
 {% macro duckdb_list_source_files(load) %}
+  {%- if load.listing -%}
+    {% do duckdb_read_listing(load) %}
+  {%- else -%}
+    {% do duckdb_glob_source_files(load) %}
+  {%- endif -%}
+  {%- set found = run_query("select count(*) from found_files").rows[0][0] -%}
+  {% call statement('pending_' ~ load.source_table) %}
+    create or replace temp table pending_files as
+    with changed as (
+        select listed_files.*
+        from listed_files
+        left join {{ load.schema }}.loaded_files as ledger
+            on ledger.source_table = '{{ load.source_table }}'
+            and ledger.file_name = listed_files.file_name
+            and ledger.file_size = listed_files.file_size
+            and ledger.file_version = listed_files.file_version
+        where {{ 'true' if load.full_refresh else 'ledger.file_name is null' }}
+    ),
+
+    running as (
+        select
+            *,
+            sum(file_size) over (order by file_name rows unbounded preceding) as bytes_so_far,
+            row_number() over (order by file_name) as files_so_far
+        from changed
+    )
+
+    -- Batches of about 256 MiB or 10,000 files, whichever comes first.
+    select
+        *,
+        greatest(floor(bytes_so_far / 268435456), floor((files_so_far - 1) / 10000)) as batch_no
+    from running;
+  {% endcall %}
+  {%- set skipped = run_query(
+      "select (select count(*) from found_files where path not like '%.json'), "
+      ~ "(select string_agg(file_name, ', ') from (select file_name from found_files where path not like '%.json' order by 1 limit 3))").rows[0] -%}
+  {%- set pending = run_query('select count(*) from pending_files').rows[0][0] -%}
+  {% do return({'found': found, 'loaded': pending, 'skipped': skipped[0], 'skipped_examples': skipped[1]}) %}
+{% endmacro %}
+
+
+{#- found_files and listed_files from the CSV that `make load` wrote (path, file_name,
+    file_size, file_version; sparkify/load.py's write_listing). -#}
+{% macro duckdb_read_listing(load) %}
+  {% call statement('read_listing_' ~ load.source_table) %}
+    create or replace temp table found_files as
+    select *
+    from read_csv({{ sql_string(load.listing) }}, header = true, quote = '"', escape = '"', columns = {
+        'path': 'varchar', 'file_name': 'varchar', 'file_size': 'bigint', 'file_version': 'varchar'})
+    where starts_with(file_name, {{ sql_string(load.table.prefix ~ '/') }});
+    create or replace temp table listed_files as
+    select * from found_files where path like '%.json';
+  {% endcall %}
+{% endmacro %}
+
+
+{#- found_files and listed_files by DuckDB's glob, which an s3:// location needs, then
+    read_blob for sizes and versions. `**` does not follow symbolic links to folders, so a
+    folder one or two levels down in which it found nothing is listed again through its own
+    path, which does. -#}
+{% macro duckdb_glob_source_files(load) %}
   {%- set root = load.location ~ '/' ~ load.table.prefix -%}
   {%- set offset = load.location | length + 2 -%}
   {% call statement('list_' ~ load.source_table) %}
@@ -96,8 +156,7 @@
           ~ "from glob(getvariable('linked_folders')) where file not in (select path from found_files)") %}
     {%- endif -%}
   {%- endif -%}
-  {%- set found = run_query("select count(*), count(*) filter (where path like '%.json') from found_files").rows[0] -%}
-  {%- if found[1] > 0 -%}
+  {%- if run_query("select count(*) from found_files where path like '%.json'").rows[0][0] > 0 -%}
     {% do run_query("set variable listed_paths = (select list(path) from found_files where path like '%.json')") %}
     {% call statement('stat_' ~ load.source_table) %}
       create or replace temp table listed_files as
@@ -111,38 +170,6 @@
   {%- else -%}
     {% do run_query("create or replace temp table listed_files as select path, file_name, 0::bigint as file_size, ''::varchar as file_version from found_files limit 0") %}
   {%- endif -%}
-  {% call statement('pending_' ~ load.source_table) %}
-    create or replace temp table pending_files as
-    with changed as (
-        select listed_files.*
-        from listed_files
-        left join {{ load.schema }}.loaded_files as ledger
-            on ledger.source_table = '{{ load.source_table }}'
-            and ledger.file_name = listed_files.file_name
-            and ledger.file_size = listed_files.file_size
-            and ledger.file_version = listed_files.file_version
-        where {{ 'true' if load.full_refresh else 'ledger.file_name is null' }}
-    ),
-
-    running as (
-        select
-            *,
-            sum(file_size) over (order by file_name rows unbounded preceding) as bytes_so_far,
-            row_number() over (order by file_name) as files_so_far
-        from changed
-    )
-
-    -- Batches of about 256 MiB or 10,000 files, whichever comes first.
-    select
-        *,
-        greatest(floor(bytes_so_far / 268435456), floor((files_so_far - 1) / 10000)) as batch_no
-    from running;
-  {% endcall %}
-  {%- set skipped = run_query(
-      "select (select count(*) from found_files where path not like '%.json'), "
-      ~ "(select string_agg(file_name, ', ') from (select file_name from found_files where path not like '%.json' order by 1 limit 3))").rows[0] -%}
-  {%- set pending = run_query('select count(*) from pending_files').rows[0][0] -%}
-  {% do return({'found': found[0], 'loaded': pending, 'skipped': skipped[0], 'skipped_examples': skipped[1]}) %}
 {% endmacro %}
 
 
