@@ -20,12 +20,33 @@ REAL_SAMPLE = Path(os.environ.get("SPARKIFY_SAMPLE_DIR", PROJECT_DIR.parent / "s
 BIN = Path(sys.executable).parent
 
 
+# dbt parses the whole project again (about 2 s) whenever the profile renders differently,
+# and the warehouse's path is part of it. So every test warehouse is reached through one
+# path, a symbolic link pointed at the warehouse's own folder whenever its environment is
+# taken: dbt parses the project once a session, not once a test. Tests run one at a time.
+WAREHOUSE_LINK = Path(tempfile.mkdtemp(prefix="sparkify-tests-")) / "current"
+
+
 @dataclass
 class Warehouse:
     """A DuckDB file and the environment that points dbt at it."""
 
     path: Path
-    env: dict[str, str]
+    _env: dict[str, str]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a command on this warehouse: taking it points the shared
+        link at this warehouse's folder."""
+        pointer = WAREHOUSE_LINK.with_name("next")
+        pointer.unlink(missing_ok=True)
+        pointer.symlink_to(self.path.parent, target_is_directory=True)
+        pointer.replace(WAREHOUSE_LINK)
+        return self._env
+
+    @env.setter
+    def env(self, value: dict[str, str]) -> None:
+        self._env = value
 
     def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -69,7 +90,7 @@ def make_warehouse(tmp_path: Path) -> Warehouse:
         **os.environ,
         "DBT_PROFILES_DIR": str(profiles),
         "DBT_TARGET": "local",
-        "SPARKIFY_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "SPARKIFY_DUCKDB_PATH": str(WAREHOUSE_LINK / "warehouse.duckdb"),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return Warehouse(tmp_path / "warehouse.duckdb", env)
@@ -116,3 +137,7 @@ def postgres() -> str:
             yield uri
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    shutil.rmtree(WAREHOUSE_LINK.parent, ignore_errors=True)

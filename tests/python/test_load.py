@@ -323,7 +323,7 @@ def test_a_locked_warehouse_is_one_clear_line(warehouse, small_dataset):
 
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"error: the warehouse {warehouse.path} is in use by ")
+    assert line.startswith(f"error: the warehouse {warehouse.env['SPARKIFY_DUCKDB_PATH']} is in use by ")
     assert f"(PID {os.getpid()})" in line
 
 
