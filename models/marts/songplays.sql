@@ -105,9 +105,9 @@ played_songs as (
         page = 'NextSong'
         and song_title is not null
         and artist_name is not null
-        {%- if is_incremental() %}
+    {%- if is_incremental() %}
         and session_id in (select session_id from changed_plays)
-        {%- endif %}
+    {%- endif %}
 
 ),
 

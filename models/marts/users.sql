@@ -28,9 +28,9 @@ user_activity as (
     from {{ ref('stg_sparkify__events') }}
     where
         user_id is not null
-        {%- if is_incremental() %}
+    {%- if is_incremental() %}
         and {{ loaded_since_last_build() }}
-        {%- endif %}
+    {%- endif %}
     group by user_id
 
 ),
