@@ -87,7 +87,11 @@ def create_database(server_uri: str, name: str) -> None:
     for dbname, statements in (
         (None, [sql.SQL("drop database if exists {} with (force)").format(database),
                 sql.SQL("create database {}").format(database),
-                sql.SQL('alter database {} set search_path = "$user", public, pg_catalog').format(database)]),
+                sql.SQL('alter database {} set search_path = "$user", public, pg_catalog').format(database),
+                # Nothing here gathers statistics (Redshift analyzes a table that COPY fills), so
+                # PostgreSQL takes a subquery for one row and reruns it in a nested loop for every
+                # outer row; Redshift joins on equalities with hash joins. Plan as it would.
+                sql.SQL("alter database {} set enable_nestloop = off").format(database)]),
         (name, [sql.SQL(REDSHIFT_OBJECTS)]),
     ):  # fmt: skip
         connection = psycopg2.connect(server_uri, **({"dbname": dbname} if dbname else {}))
