@@ -92,6 +92,11 @@ def local_listing(location: str, target: str) -> Iterator[Path | None]:
         yield listing
 
 
+def dbt_target(target: str | None) -> str:
+    """The target a dbt command runs on: the one given, else DBT_TARGET, else the profile's (local)."""
+    return target or os.environ.get("DBT_TARGET", "local")
+
+
 def prepare(location: str) -> None:
     """What the macro needs from the environment before it can read an s3:// location."""
     if location.startswith("s3://"):
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", help="dbt target (default: the profile's, local unless DBT_TARGET says)")
     args = parser.parse_args(argv)
 
-    target = args.target or os.environ.get("DBT_TARGET", "local")
+    target = dbt_target(args.target)
     if target == "local":
         problem = warehouse_lock_problem(Path(os.environ.get("SPARKIFY_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)))
         if problem:

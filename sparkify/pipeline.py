@@ -8,7 +8,6 @@ time (``make bench`` measures both).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -33,7 +32,7 @@ def run(
         print("dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
         return False
     # The listing of a local location is made once, before the load reads it.
-    with load.local_listing(location, target or os.environ.get("DBT_TARGET", "local")) as listing:
+    with load.local_listing(location, load.dbt_target(target)) as listing:
         runner = dbtRunner(manifest=parsed.result)
         steps = [
             ("load", load.operation_args(location, max_rejects, full_refresh, listing=listing)),
