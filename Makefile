@@ -81,12 +81,14 @@ help: ## List the targets
 
 # Each venv installs from its full lock, requirements-<name>.txt, written by `make lock` from
 # requirements-<name>.in; the project's .venv from requirements-dev.txt (which holds `-e .`).
-# uv installs a lock in seconds where pip takes minutes (two for Airflow's).
+# uv installs a lock in seconds where pip takes minutes (two for Airflow's). It compiles the
+# bytecode at install time: where PYTHONDONTWRITEBYTECODE is set (as in many containers), Python
+# would otherwise compile dbt's 1,400 modules again in every command, about 1.4 s each time.
 UV_VERSION := 0.13.8
 define install_venv
 	$(PYTHON) -m venv $(1)
 	$(1)/bin/pip install --quiet uv==$(UV_VERSION)
-	$(1)/bin/uv pip install --quiet --python $(1)/bin/python -r $(2)
+	$(1)/bin/uv pip install --quiet --compile-bytecode --python $(1)/bin/python -r $(2)
 	touch $(1)/.installed
 endef
 
