@@ -21,7 +21,7 @@ renamed as (
         {{ empty_as_null('level') }} as level,
         {{ empty_as_null('location') }} as location,
         -- eventsim wraps the user agent in literal double quotes.
-        {{ empty_as_null("trim(both '\"' from useragent)") }} as user_agent,
+        {{ empty_as_null(strip_double_quotes('useragent')) }} as user_agent,
         {{ empty_as_null('auth') }} as auth,
 
         -- request
