@@ -3,6 +3,8 @@ with the data, and arguments that stay data."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -14,7 +16,7 @@ import duckdb
 import pytest
 from conftest import BIN, PROJECT_DIR
 
-from sparkify import generate
+from sparkify import generate, load
 
 
 @pytest.fixture
@@ -239,6 +241,20 @@ def test_files_the_load_does_not_read_are_named_and_recorded(warehouse, small_da
     ]
     linked = warehouse.scalar("select count(*) from raw.staging_events where source_file like 'log_data/2019/%'")
     assert linked == count_lines(log_files(tmp_path / "other")) > 0
+
+
+def test_the_listing_reads_a_folder_reached_twice_once(small_dataset):
+    # A second link to a folder, and a link back up to its ancestor, add no file twice and
+    # never loop.
+    logs = small_dataset / "log_data"
+    (logs / "again").symlink_to(logs / "2018", target_is_directory=True)
+    (logs / "2018/11/loop").symlink_to(logs, target_is_directory=True)
+    out = io.StringIO()
+
+    load.write_listing(str(small_dataset), out)
+
+    listed = [Path(row["file_name"]).name for row in csv.DictReader(io.StringIO(out.getvalue()))]
+    assert sorted(listed) == sorted(path.name for path in small_dataset.glob("*_data/**/*.json"))
 
 
 # Arguments are data
