@@ -31,8 +31,8 @@
   trim(both '"' from {{ expression }})
 {%- endmacro %}
 
-{#- DuckDB's trim of a character reads the whole string: on 10M user agents it took 2.5 s
-    where taking the one pair of quotes off takes 0.3 s. So the usual case, one quote at
+{#- DuckDB's trim of a character reads the whole string: counting the distinct user agents
+    of 10M events took 2.5 s with it and 0.5 s with this. So the usual case, one quote at
     each end, is cut off, and any other falls back to trim. -#}
 {% macro duckdb__strip_double_quotes(expression) -%}
   case
