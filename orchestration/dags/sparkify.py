@@ -70,12 +70,10 @@ def log_failure(context) -> None:
 
 DBT_ENV = dbt_env()
 
-# Only the load reads s3://, which DuckDB does with extensions shipped in PyPI wheels (see make load).
-LOAD_COMMAND = (
-    f"export SPARKIFY_DUCKDB_EXTENSIONS=$({shlex.quote(str(PROJECT_DIR / '.venv/bin/python'))}"
-    " -m sparkify.duckdb_extensions) && "
-    f'{shlex.quote(str(DBT))} run-operation load_raw --args "$LOAD_ARGS"'
-)
+# What `make load` runs: on Redshift it hands the COPY a manifest of the objects new since the
+# ledger (a bare `dbt run-operation load_raw` copies the whole prefix every day) and the
+# bucket's region; on DuckDB it lists the folder itself and names a process holding the file.
+LOAD_COMMAND = f"{shlex.quote(str(PROJECT_DIR / '.venv/bin/python'))} -m sparkify.load"
 
 with DAG(
     dag_id="sparkify_daily",
@@ -92,14 +90,11 @@ with DAG(
 ) as dag:
     load_raw = BashOperator(
         task_id="load_raw",
-        doc_md="`dbt run-operation load_raw` from the Variable or env SPARKIFY_RAW_LOCATION into raw.staging_*",
+        doc_md="`make load`'s loader from the Variable or env SPARKIFY_RAW_LOCATION into raw.staging_*",
         bash_command=LOAD_COMMAND,
         cwd=str(PROJECT_DIR),
-        # JSON is YAML, so tojson quotes any location safely for --args.
-        env={
-            **DBT_ENV,
-            "LOAD_ARGS": "{\"location\": {{ var.value.get('SPARKIFY_RAW_LOCATION', params.raw_location) | tojson }}}",
-        },
+        # The loader reads its location from the environment: no quoting, whatever the path.
+        env={**DBT_ENV, "SPARKIFY_RAW_LOCATION": "{{ var.value.get('SPARKIFY_RAW_LOCATION', params.raw_location) }}"},
         append_env=True,
         params={"raw_location": RAW_LOCATION},
         # Transient failures (S3 throttling, a cluster resuming) pass on a later try.

@@ -26,7 +26,8 @@ def describe(dag) -> dict:
                 "upstream": sorted(task.upstream_task_ids),
                 "retries": task.retries,
                 "retry_exponential_backoff": bool(task.retry_exponential_backoff),
-                "env": {key: value for key, value in (task.env or {}).items() if key != "LOAD_ARGS"},
+                "bash_command": getattr(task, "bash_command", None),
+                "env": {key: value for key, value in (task.env or {}).items() if key != "SPARKIFY_RAW_LOCATION"},
                 "has_failure_callback": bool(task.on_failure_callback),
             }
             for task in dag.tasks

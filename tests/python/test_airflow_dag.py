@@ -16,6 +16,9 @@ import pytest
 from conftest import PROJECT_DIR, Warehouse, make_warehouse
 from test_real_sample import EXPECTED_ROWS
 
+# The Redshift double's fixtures, for the daily load on Redshift.
+from test_redshift_load import redshift, redshift_target_path, s3_endpoint, small_dataset  # noqa: F401
+
 AIRFLOW_BIN = PROJECT_DIR / ".venv-airflow/bin"
 DAGS_FOLDER = PROJECT_DIR / "orchestration/dags"
 DAG_ID = "sparkify_daily"
@@ -177,6 +180,25 @@ def test_on_redshift_a_missing_env_file_says_how_to_write_it(parsed):
     errors = parsed["redshift_without_env_file"]["import_errors"]
     assert len(errors) == 1
     assert "make infra-env" in next(iter(errors.values()))
+
+
+def test_on_redshift_a_daily_load_copies_only_what_is_new(parsed, redshift, small_dataset):  # noqa: F811
+    # The load task runs make load's loader, which hands the COPY a manifest of the objects new
+    # since the ledger; a bare `dbt run-operation load_raw` would copy the whole prefix daily.
+    command = parsed["redshift"]["dag"]["tasks"]["load_raw"]["bash_command"]
+    location = redshift.upload(small_dataset, "data")
+    env = {**redshift.env, "DBT_TARGET": "redshift", "SPARKIFY_RAW_LOCATION": location}
+
+    def daily_load() -> str:
+        result = subprocess.run(["bash", "-c", command], cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    first, second = daily_load(), daily_load()
+
+    logs = len(list(small_dataset.glob("log_data/**/*.json")))
+    assert f"staging_events from {location}: {logs} new or changed files of {logs}" in first
+    assert f"staging_events from {location}: 0 new or changed files of {logs}, 0 rows loaded" in second
 
 
 # --- What a run does -----------------------------------------------------------------------
