@@ -103,9 +103,16 @@ def local_listing(location: str, target: str) -> Iterator[Path | None]:
         return
     with tempfile.TemporaryDirectory(prefix="sparkify-listing-") as folder:
         listing = Path(folder) / "files.csv"
-        with listing.open("w", newline="") as out:
-            write_listing(location, out)
+        try:
+            with listing.open("w", newline="") as out:
+                write_listing(location, out)
+        except OSError as error:
+            raise ListingError(f"cannot list {location}: {error}") from error
         yield listing
+
+
+class ListingError(RuntimeError):
+    """A file or folder under the location could not be listed (a broken link, no permission)."""
 
 
 def dbt_target(target: str | None) -> str:
@@ -187,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         try:
             listing = stack.enter_context(local_listing(args.location, target))
-        except OSError as error:
-            print(f"error: cannot list {args.location}: {error}", file=sys.stderr)
+        except ListingError as error:
+            print(f"error: {error}", file=sys.stderr)
             return 1
         result = runner.invoke(
             [*operation_args(args.location, args.max_rejects, args.full_refresh, manifests, listing), *target_args]

@@ -8,6 +8,7 @@ time (``make bench`` measures both).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 
@@ -32,7 +33,12 @@ def run(
         print("dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
         return False
     # The listing of a local location is made once, before the load reads it.
-    with load.local_listing(location, load.dbt_target(target)) as listing:
+    with contextlib.ExitStack() as stack:
+        try:
+            listing = stack.enter_context(load.local_listing(location, load.dbt_target(target)))
+        except load.ListingError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return False
         runner = dbtRunner(manifest=parsed.result)
         steps = [
             ("load", load.operation_args(location, max_rejects, full_refresh, listing=listing)),

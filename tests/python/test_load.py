@@ -257,6 +257,20 @@ def test_the_listing_reads_a_folder_reached_twice_once(small_dataset):
     assert sorted(listed) == sorted(path.name for path in small_dataset.glob("*_data/**/*.json"))
 
 
+@pytest.mark.parametrize("module", ["sparkify.load", "sparkify.pipeline"])
+def test_a_file_that_cannot_be_listed_stops_the_load_in_one_line(warehouse, small_dataset, module):
+    gone = small_dataset / "log_data/gone.json"
+    gone.symlink_to(small_dataset / "nowhere.json")
+
+    result = warehouse.run("python", "-m", module, "--location", str(small_dataset))
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: cannot list {small_dataset}: [Errno 2] No such file or directory: '{gone}'"
+    ]
+    assert not warehouse.path.exists()
+
+
 # Arguments are data
 
 
