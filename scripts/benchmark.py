@@ -149,7 +149,8 @@ def warm_page_cache(root: Path) -> None:
                 while chunk := file.read(1 << 20):
                     size += len(chunk)
             files += 1
-    print(f"    page cache warmed: {files:,} files, {size / 2**20:,.0f} MiB in {time.monotonic() - started:.1f} s")
+    print(f"    page cache warmed: {files:,} files, {size / 2**20:,.0f} MiB in {time.monotonic() - started:.1f} s",
+          flush=True)  # fmt: skip
 
 
 def floor(root: Path, workdir: Path) -> tuple[tuple[float, int], tuple[float, int]]:

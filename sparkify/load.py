@@ -62,9 +62,9 @@ def write_listing(location: str, out: TextIO) -> None:
     """Every file under the location's source folders, as the CSV that the DuckDB load reads
     instead of listing them itself: path, file_name (relative to the location), file_size
     and file_version. One stat a file or folder: 0.7 s for 100,000 song files, where DuckDB's
-    glob and read_blob take 4 to 7 s. Folders behind symbolic links are followed,
-    each real folder once. The version is the modification time in whole seconds, written
-    as DuckDB writes read_blob's, so the ledger agrees whichever of the two listed a file."""
+    glob and read_blob take 4 to 7 s. Folders behind symbolic links are followed, each real
+    folder once. The version is the modification time in whole seconds, written as DuckDB
+    writes read_blob's, so the ledger agrees whichever of the two listed a file."""
     root = location.rstrip("/")
     writer = csv.writer(out)
     writer.writerow(["path", "file_name", "file_size", "file_version"])
