@@ -157,6 +157,10 @@ def test_the_real_sample_loads_and_builds_on_redshift_as_on_duckdb(redshift, rea
         mart: both["duckdb"] for mart, both in marts.items()
     }
     assert marts["songplays"]["redshift"][0] == 6820
+    # The build's on-run-end hook records the same passed watermarked tests on both targets.
+    watermarked = "select test_id from analytics.data_test_watermarks order by test_id"
+    assert [row[0] for row in redshift.query(watermarked)] == [row[0] for row in duckdb.query(watermarked)]
+    assert len(duckdb.query(watermarked)) == 5
 
 
 @pytest.fixture

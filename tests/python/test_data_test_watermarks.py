@@ -1,0 +1,81 @@
+"""Watermarked data tests read only the rows loaded since they last passed, and still fail
+until what they caught is gone (macros/test_watermarks.sql)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from sparkify import generate
+
+WATERMARKED_TESTS = {
+    "unique_songplays_songplay_id",
+    "relationships_songplays_start_time__start_time__ref_time_",
+    "unique_time_start_time",
+    "assert_songplays_reconcile_with_nextsong_events",
+    "assert_a_session_belongs_to_one_user",
+}
+
+
+def pipeline(warehouse, location: Path):
+    return warehouse.run("python", "-m", "sparkify.pipeline", "--location", str(location))
+
+
+def built_days(tmp_path: Path, days: int) -> tuple[Path, list[Path]]:
+    """A generated location with its last day held back (returned as [original, parked])."""
+    root = tmp_path / "raw"
+    generate.generate(root, users=20, days=days, songs=30, match_rate=0.9, seed=5)
+    last_day = sorted(root.glob("log_data/**/*.json"))[-1]
+    parked = tmp_path / last_day.name
+    shutil.move(last_day, parked)
+    return root, [last_day, parked]
+
+
+def test_a_passing_build_records_how_far_each_watermarked_test_has_read(warehouse, tmp_path):
+    root, _ = built_days(tmp_path, days=2)
+    assert pipeline(warehouse, root).returncode == 0
+
+    recorded = warehouse.query("select test_id, tested_through from analytics.data_test_watermarks")
+    # test.sparkify.<name>[.<hash of a generic test's arguments>]
+    assert {test_id.split(".")[2] for test_id, _ in recorded} == WATERMARKED_TESTS
+    newest_load = warehouse.scalar("select max(loaded_at) from raw.staging_events")
+    assert {tested_through for _, tested_through in recorded} == {newest_load}
+
+
+def test_a_new_event_is_checked_against_its_whole_session_until_it_is_fixed(warehouse, tmp_path):
+    root, (last_day, parked) = built_days(tmp_path, days=3)
+    assert pipeline(warehouse, root).returncode == 0
+    # The next day brings an event of another user in a session that was tested already.
+    session_id, user_id = warehouse.query(
+        "select session_id, user_id from analytics.sessions where user_id is not null order by session_id limit 1"
+    )[0]
+    other_user = warehouse.scalar(f"select min(user_id) from analytics.users where user_id <> {user_id}")
+    first_event = json.loads(next(root.glob("log_data/**/*.json")).read_text().splitlines()[0])
+    intruder = {**first_event, "sessionId": session_id, "userId": str(other_user), "itemInSession": 9999,
+                "page": "Home", "auth": "Logged In", "ts": first_event["ts"] + 3 * 86_400_000}  # fmt: skip
+    shutil.move(parked, last_day)
+    last_day.write_text(last_day.read_text().rstrip("\n") + "\n" + generate.event_line(intruder) + "\n")
+
+    daily = pipeline(warehouse, root)
+    assert daily.returncode != 0
+    assert "assert_a_session_belongs_to_one_user" in daily.stdout, daily.stdout[-3000:]
+    # A failed test does not move its watermark: the next build, with nothing new, fails again.
+    again = warehouse.dbt("build", "--select", "assert_a_session_belongs_to_one_user", check=False)
+    assert again.returncode != 0, again.stdout
+
+
+def test_rows_tested_before_are_read_again_only_when_asked(warehouse, tmp_path):
+    root, _ = built_days(tmp_path, days=2)
+    assert pipeline(warehouse, root).returncode == 0
+    # A duplicate that slipped in among rows that were already tested (by hand, here).
+    with duckdb.connect(str(warehouse.path)) as connection:
+        connection.execute("insert into analytics.songplays select * from analytics.songplays limit 1")
+    unique_test = ["--select", "songplays,test_name:unique"]
+
+    assert warehouse.dbt("test", *unique_test, check=False).returncode == 0
+    every_row = warehouse.dbt("test", *unique_test, "--vars", "{test_all_rows: true}", check=False)
+    assert every_row.returncode != 0
+    assert "unique_songplays_songplay_id" in every_row.stdout
