@@ -101,7 +101,7 @@
         invocation_id varchar(64) not null,
         recorded_at timestamp not null
     );
-    {{ adapter.dispatch('lock_test_watermarks', 'sparkify')(relation) }}
+    {{ lock_test_watermarks(relation) }}
     delete from {{ relation }} where test_id in (
         {%- for test in passed %}{{ sql_string(test.unique_id) }}{{ ', ' if not loop.last }}{% endfor -%}
     );
@@ -124,6 +124,10 @@
 {#- Redshift aborts one of two transactions that write a table side by side (serializable
     isolation), as the daily DAG's model tasks would at their ends: they take turns. DuckDB
     has one writer at a time anyway. -#}
+{% macro lock_test_watermarks(relation) -%}
+  {{ return(adapter.dispatch('lock_test_watermarks', 'sparkify')(relation)) }}
+{%- endmacro %}
+
 {% macro redshift__lock_test_watermarks(relation) -%}
   lock {{ relation }};
 {%- endmacro %}
