@@ -32,12 +32,17 @@ logged_in_events as (
         level,
         page,
         event_at,
-        max(loaded_at) over (partition by user_id) as loaded_at,
         -- An event delivered twice carries the same user, session and item (as in songplays).
         row_number() over (
             partition by user_id, session_id, item_in_session
             order by event_at
-        ) as delivery_number
+        ) as delivery_number,
+        -- Over the same window, so that DuckDB sorts once: the event's latest delivery.
+        max(loaded_at) over (
+            partition by user_id, session_id, item_in_session
+            order by event_at
+            rows between unbounded preceding and unbounded following
+        ) as latest_delivery_loaded_at
     from events
     where user_id is not null
 
@@ -90,7 +95,7 @@ periods as (
         max(event_at) as ended_at,
         count(distinct session_id) as sessions,
         sum(case when page = 'NextSong' then 1 else 0 end) as plays,
-        max(loaded_at) as loaded_at
+        max(latest_delivery_loaded_at) as latest_delivery_loaded_at
     from numbered_events
     group by user_id, period_number
 
@@ -106,7 +111,9 @@ neighbours as (
         coalesce(
             lead(started_at) over (partition by user_id order by period_number),
             max(ended_at) over (partition by user_id)
-        ) as lasted_until
+        ) as lasted_until,
+        -- Every period of a user carries the user's newest delivery: a new event rebuilds them all.
+        max(latest_delivery_loaded_at) over (partition by user_id) as loaded_at
     from periods
 
 ),
