@@ -60,7 +60,7 @@
   {%- if watermark is none -%}
     {{ return('1 = 1') }}
   {%- endif -%}
-  {{ return(column ~ " > cast('" ~ watermark.isoformat(sep=' ') ~ "' as timestamp)") }}
+  {{ return(column ~ " > cast('" ~ watermark ~ "' as timestamp)") }}
 {% endmacro %}
 
 
