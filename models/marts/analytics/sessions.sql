@@ -23,18 +23,23 @@ events as (
 
 ),
 
-ranked_events as (
+-- One window, so that DuckDB sorts the events once: in session order, the deliveries of an
+-- event (the same user, session and item, as in songplays) follow one another, earliest first.
+ordered_events as (
 
     select
         *,
-        -- An event delivered twice carries the same user, session and item (as in songplays).
-        row_number() over (
-            partition by user_id, session_id, item_in_session
-            order by event_at
-        ) as delivery_number,
+        lag(user_id) over (
+            partition by session_id
+            order by item_in_session, user_id, event_at, loaded_at
+        ) as previous_user_id,
+        lag(item_in_session) over (
+            partition by session_id
+            order by item_in_session, user_id, event_at, loaded_at
+        ) as previous_item_in_session,
         first_value(level) over (
             partition by session_id
-            order by item_in_session, event_at
+            order by item_in_session, user_id, event_at, loaded_at
             rows between unbounded preceding and unbounded following
         ) as starting_level
     from events
@@ -43,8 +48,12 @@ ranked_events as (
 
 deduplicated_events as (
 
-    select * from ranked_events
-    where delivery_number = 1
+    -- The first delivery of each event (Redshift has no "is distinct from"; user ids are positive).
+    select * from ordered_events
+    where
+        previous_item_in_session is null
+        or previous_item_in_session <> item_in_session
+        or coalesce(previous_user_id, -1) <> coalesce(user_id, -1)
 
 ),
 
