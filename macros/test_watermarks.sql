@@ -68,8 +68,7 @@
     above (the where config cannot call a macro itself). -#}
 {% macro get_where_subquery(relation) -%}
   {%- if config.get('where') == '__loaded_since_last_pass__' -%}
-    {%- set condition = loaded_since_last_pass() -%}
-    {{ return(relation if condition == '1 = 1' else '(select * from ' ~ relation ~ ' where ' ~ condition ~ ') dbt_subquery') }}
+    {{ return('(select * from ' ~ relation ~ ' where ' ~ loaded_since_last_pass() ~ ') dbt_subquery') }}
   {%- endif -%}
   {{ return(dbt.get_where_subquery(relation)) }}
 {%- endmacro %}
