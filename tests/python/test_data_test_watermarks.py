@@ -1,5 +1,5 @@
-"""Watermarked data tests read only the rows loaded since they last passed, and still fail
-until what they caught is gone (macros/test_watermarks.sql)."""
+"""Watermarked data tests read only the rows loaded since they last passed, and a test that
+failed keeps failing on the next builds (macros/test_watermarks.sql)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_a_passing_build_records_how_far_each_watermarked_test_has_read(warehous
     assert {tested_through for _, tested_through in recorded} == {newest_load}
 
 
-def test_a_new_event_is_checked_against_its_whole_session_until_it_is_fixed(warehouse, tmp_path):
+def test_a_new_event_is_checked_against_its_whole_session_and_the_failure_stays(warehouse, tmp_path):
     root, (last_day, parked) = built_days(tmp_path, days=3)
     assert pipeline(warehouse, root).returncode == 0
     # The next day brings an event of another user in a session that was tested already.
@@ -61,10 +61,11 @@ def test_a_new_event_is_checked_against_its_whole_session_until_it_is_fixed(ware
 
     daily = pipeline(warehouse, root)
     assert daily.returncode != 0
-    assert "assert_a_session_belongs_to_one_user" in daily.stdout, daily.stdout[-3000:]
+    assert "FAIL 1 assert_a_session_belongs_to_one_user" in daily.stdout, daily.stdout[-3000:]
     # A failed test does not move its watermark: the next build, with nothing new, fails again.
     again = warehouse.dbt("build", "--select", "assert_a_session_belongs_to_one_user", check=False)
-    assert again.returncode != 0, again.stdout
+    assert again.returncode != 0
+    assert "FAIL 1 assert_a_session_belongs_to_one_user" in again.stdout, again.stdout
 
 
 def test_rows_tested_before_are_read_again_only_when_asked(warehouse, tmp_path):
@@ -78,4 +79,4 @@ def test_rows_tested_before_are_read_again_only_when_asked(warehouse, tmp_path):
     assert warehouse.dbt("test", *unique_test, check=False).returncode == 0
     every_row = warehouse.dbt("test", *unique_test, "--vars", "{test_all_rows: true}", check=False)
     assert every_row.returncode != 0
-    assert "unique_songplays_songplay_id" in every_row.stdout
+    assert "FAIL 1 unique_songplays_songplay_id" in every_row.stdout, every_row.stdout
