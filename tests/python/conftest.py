@@ -66,6 +66,10 @@ class Warehouse:
             [str(BIN / command[0]), *command[1:]], cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True
         )
 
+    def pipeline(self, location: Path | str) -> subprocess.CompletedProcess:
+        """`make pipeline`: load what is new at location, then build and test, in one dbt process."""
+        return self.run("python", "-m", "sparkify.pipeline", "--location", str(location))
+
     def make(self, *args: str) -> subprocess.CompletedProcess:
         result = subprocess.run(
             ["make", "--no-print-directory", *args], cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True

@@ -20,10 +20,6 @@ WATERMARKED_TESTS = {
 }
 
 
-def pipeline(warehouse, location: Path):
-    return warehouse.run("python", "-m", "sparkify.pipeline", "--location", str(location))
-
-
 def built_days(tmp_path: Path, days: int) -> tuple[Path, list[Path]]:
     """A generated location with its last day held back (returned as [original, parked])."""
     root = tmp_path / "raw"
@@ -36,7 +32,7 @@ def built_days(tmp_path: Path, days: int) -> tuple[Path, list[Path]]:
 
 def test_a_passing_build_records_how_far_each_watermarked_test_has_read(warehouse, tmp_path):
     root, _ = built_days(tmp_path, days=2)
-    assert pipeline(warehouse, root).returncode == 0
+    assert warehouse.pipeline(root).returncode == 0
 
     recorded = warehouse.query("select test_id, tested_through from analytics.data_test_watermarks")
     # test.sparkify.<name>[.<hash of a generic test's arguments>]
@@ -47,7 +43,7 @@ def test_a_passing_build_records_how_far_each_watermarked_test_has_read(warehous
 
 def test_a_new_event_is_checked_against_its_whole_session_and_the_failure_stays(warehouse, tmp_path):
     root, (last_day, parked) = built_days(tmp_path, days=3)
-    assert pipeline(warehouse, root).returncode == 0
+    assert warehouse.pipeline(root).returncode == 0
     # The next day brings an event of another user in a session that was tested already.
     session_id, user_id = warehouse.query(
         "select session_id, user_id from analytics.sessions where user_id is not null order by session_id limit 1"
@@ -59,7 +55,7 @@ def test_a_new_event_is_checked_against_its_whole_session_and_the_failure_stays(
     shutil.move(parked, last_day)
     last_day.write_text(last_day.read_text().rstrip("\n") + "\n" + generate.event_line(intruder) + "\n")
 
-    daily = pipeline(warehouse, root)
+    daily = warehouse.pipeline(root)
     assert daily.returncode != 0
     assert "FAIL 1 assert_a_session_belongs_to_one_user" in daily.stdout, daily.stdout[-3000:]
     # A failed test does not move its watermark: the next build, with nothing new, fails again.
@@ -70,7 +66,7 @@ def test_a_new_event_is_checked_against_its_whole_session_and_the_failure_stays(
 
 def test_rows_tested_before_are_read_again_only_when_asked(warehouse, tmp_path):
     root, _ = built_days(tmp_path, days=2)
-    assert pipeline(warehouse, root).returncode == 0
+    assert warehouse.pipeline(root).returncode == 0
     # A duplicate that slipped in among rows that were already tested (by hand, here).
     with duckdb.connect(str(warehouse.path)) as connection:
         connection.execute("insert into analytics.songplays select * from analytics.songplays limit 1")

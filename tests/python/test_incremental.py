@@ -30,8 +30,8 @@ def mart_hashes(warehouse) -> dict[str, tuple]:
 
 
 def pipeline(warehouse, location: Path) -> None:
-    """Load what is new at location, then build and test, in one dbt process."""
-    result = warehouse.run("python", "-m", "sparkify.pipeline", "--location", str(location))
+    """Load what is new at location, then build and test, in one dbt process; it must pass."""
+    result = warehouse.pipeline(location)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
