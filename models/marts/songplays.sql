@@ -13,7 +13,7 @@
 
 with
 
-events as (
+events as {{ not_materialized() }} (
 
     select * from {{ ref('stg_sparkify__events') }}
 
@@ -29,11 +29,10 @@ songs as (
 
 -- A play is built again when one of its deliveries is new, or when a new song file may
 -- match it; every delivery of such a play is read, so the result is the full build's.
--- Read from the view, not the events CTE: DuckDB materialises a CTE used twice, all of it.
 changed_plays as (
 
     select user_id, session_id, item_in_session
-    from {{ ref('stg_sparkify__events') }}
+    from events
     where page = 'NextSong' and {{ loaded_since_last_build() }}
 
     {%- if execute and run_query(
@@ -43,7 +42,7 @@ changed_plays as (
     union
 
     select events.user_id, events.session_id, events.item_in_session
-    from {{ ref('stg_sparkify__events') }} as events
+    from events
     inner join songs
         on
             {{ match_key('events.song_title') }} = {{ match_key('songs.title') }}
@@ -55,52 +54,50 @@ changed_plays as (
 
 {% endif %}
 
-nextsong_events as (
+nextsong_events as {{ not_materialized() }} (
 
-    select events.*
+    select
+        events.user_id,
+        events.session_id,
+        events.item_in_session,
+        events.level,
+        events.location,
+        events.user_agent,
+        events.song_title,
+        events.artist_name,
+        events.song_length,
+        events.event_at,
+        events.source_file,
+        events.loaded_at
     from events
     {%- if is_incremental() %}
     inner join changed_plays
-        on
-            coalesce(events.user_id, -1) = coalesce(changed_plays.user_id, -1)
-            and events.session_id = changed_plays.session_id
-            and events.item_in_session = changed_plays.item_in_session
+        on {{ same_event('events', 'changed_plays') }}
     {%- endif %}
     where events.page = 'NextSong'
 
 ),
 
-song_plays as (
-
-    select
-        {{ dbt_utils.generate_surrogate_key(['user_id', 'session_id', 'item_in_session']) }} as songplay_id,
-        *,
-        -- A play delivered more than once carries the same user, session and item.
-        row_number() over (
-            partition by user_id, session_id, item_in_session
-            order by event_at, source_file
-        ) as delivery_number,
-        max(loaded_at) over (partition by user_id, session_id, item_in_session) as latest_delivery_loaded_at
-    from nextsong_events
-
-),
+{{ first_deliveries('first_plays', 'nextsong_events', order_by='event_at, source_file') }},
 
 deduplicated_plays as (
 
-    select * from song_plays
-    where delivery_number = 1
+    select
+        {{ dbt_utils.generate_surrogate_key(['user_id', 'session_id', 'item_in_session']) }} as songplay_id,
+        *
+    from first_plays
 
 ),
 
--- Each title, artist and length is matched once, however often it is played. Read from the
--- view, as changed_plays is; an incremental run takes the sessions of the changed plays.
+-- Each title, artist and length is matched once, however often it is played; an
+-- incremental run takes the sessions of the changed plays.
 played_songs as (
 
     select distinct
         song_title,
         artist_name,
         song_length
-    from {{ ref('stg_sparkify__events') }}
+    from events
     where
         page = 'NextSong'
         and song_title is not null

@@ -8,7 +8,7 @@
 
 with
 
-events as (
+events as {{ not_materialized() }} (
 
     select * from {{ ref('stg_sparkify__events') }}
 
@@ -18,14 +18,13 @@ events as (
 -- event is no earlier than the latest of their newly loaded ones (on a full build, every
 -- event is new), so each user is built from a few events, not all of them. loaded_at is the
 -- newest of all their deliveries, since new rows are loaded after every row built before.
--- Read from the view, not the events CTE: DuckDB materialises a CTE used twice, all of it.
 user_activity as (
 
     select
         user_id,
         max(event_at) as latest_new_event_at,
         max(loaded_at) as loaded_at
-    from {{ ref('stg_sparkify__events') }}
+    from events
     where
         user_id is not null
     {%- if is_incremental() %}

@@ -10,20 +10,7 @@
 
 with
 
-events as (
-
-    select * from {{ ref('stg_sparkify__events') }}
-    {%- if is_incremental() %}
-    -- Users with a newly loaded event lose their periods and get them again from all their events.
-    where user_id in (
-        select user_id from {{ ref('stg_sparkify__events') }}
-        where {{ loaded_since_last_build() }}
-    )
-    {%- endif %}
-
-),
-
-logged_in_events as (
+events as {{ not_materialized() }} (
 
     select
         user_id,
@@ -32,28 +19,22 @@ logged_in_events as (
         level,
         page,
         event_at,
-        -- An event delivered twice carries the same user, session and item (as in songplays).
-        row_number() over (
-            partition by user_id, session_id, item_in_session
-            order by event_at
-        ) as delivery_number,
-        -- Over the same window, so that DuckDB sorts once: the event's latest delivery.
-        max(loaded_at) over (
-            partition by user_id, session_id, item_in_session
-            order by event_at
-            rows between unbounded preceding and unbounded following
-        ) as latest_delivery_loaded_at
-    from events
-    where user_id is not null
+        source_file,
+        loaded_at
+    from {{ ref('stg_sparkify__events') }}
+    where
+        user_id is not null
+    {%- if is_incremental() %}
+        -- Users with a newly loaded event lose their periods and get them again from all their events.
+        and user_id in (
+            select user_id from {{ ref('stg_sparkify__events') }}
+            where {{ loaded_since_last_build() }}
+        )
+    {%- endif %}
 
 ),
 
-deduplicated_events as (
-
-    select * from logged_in_events
-    where delivery_number = 1
-
-),
+{{ first_deliveries('deduplicated_events', 'events', order_by='event_at, source_file') }},
 
 period_starts as (
 
