@@ -27,6 +27,7 @@ def describe(dag) -> dict:
                 "retries": task.retries,
                 "retry_exponential_backoff": bool(task.retry_exponential_backoff),
                 "bash_command": getattr(task, "bash_command", None),
+                "dbt_cmd_flags": getattr(task, "dbt_cmd_flags", None),
                 "env": {key: value for key, value in (task.env or {}).items() if key != "SPARKIFY_RAW_LOCATION"},
                 "has_failure_callback": bool(task.on_failure_callback),
             }

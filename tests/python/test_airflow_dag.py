@@ -140,7 +140,7 @@ def test_the_load_comes_first_and_retries_with_backoff(parsed):
     assert roots == []
 
 
-def test_models_follow_the_dbt_lineage_and_build_with_their_tests(parsed, manifest):
+def test_models_follow_the_dbt_lineage_and_build_with_their_data_tests(parsed, manifest):
     tasks = parsed["local"]["dag"]["tasks"]
     built = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in ("model", "seed")}
     assert {task_of(node) for node in built.values()} <= set(tasks)
@@ -150,6 +150,7 @@ def test_models_follow_the_dbt_lineage_and_build_with_their_tests(parsed, manife
         task = tasks[task_of(node)]
         assert task["upstream"] == expected, node["name"]
         assert task["operator"] == "DbtBuildLocalOperator"  # dbt build: the model, then its tests
+        assert task["dbt_cmd_flags"] == ["--exclude-resource-type", "unit_test"]  # they test the code, in make test
 
 
 def test_a_test_of_several_models_runs_after_all_of_them(parsed, manifest):

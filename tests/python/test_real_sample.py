@@ -29,12 +29,23 @@ def test_exactly_one_songplay_matches_a_song(real_sample_build):
     assert warehouse.query("select count(song_id), count(artist_id) from analytics.songplays") == [(1, 1)]
 
 
-def test_build_ran_the_data_and_unit_tests(real_sample_build):
+def test_the_pipeline_ran_the_data_tests_and_left_the_unit_tests(real_sample_build):
     _, output = real_sample_build
     assert "Completed successfully" in output
     assert "ERROR=0" in output
     passed = int(output.split("Done. PASS=")[1].split()[0])
     assert passed >= 40
+    assert " START test " in output
+    assert " START unit_test " not in output
+
+
+def test_the_unit_tests_pass_on_duckdb(real_sample_build):
+    warehouse, _ = real_sample_build
+    warehouse.dbt("test", "--select", "test_type:unit")
+    manifest = json.loads((PROJECT_DIR / "target/manifest.json").read_text())
+    results = json.loads((PROJECT_DIR / "target/run_results.json").read_text())["results"]
+    passed = {result["unique_id"] for result in results if result["status"] == "pass"}
+    assert manifest["unit_tests"] and set(manifest["unit_tests"]) <= passed
 
 
 def test_summary_reports_the_tables(real_sample_build):
