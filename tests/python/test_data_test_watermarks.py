@@ -14,6 +14,10 @@ from sparkify import generate
 WATERMARKED_TESTS = {
     "unique_songplays_songplay_id",
     "relationships_songplays_start_time__start_time__ref_time_",
+    "relationships_songplays_user_id__user_id__ref_users_",
+    "relationships_songplays_user_agent__user_agent__ref_user_agents_",
+    "accepted_values_songplays_level__free__paid",
+    "unique_sessions_session_id",
     "unique_time_start_time",
     "assert_songplays_reconcile_with_nextsong_events",
     "assert_a_session_belongs_to_one_user",

@@ -24,6 +24,7 @@ from conftest import BIN, PROJECT_DIR
 from redshift_double import DSN_VARIABLE, process_env
 from redshift_double.connection import connect
 from redshift_double.server import create_database
+from test_data_test_watermarks import WATERMARKED_TESTS
 
 from sparkify import generate
 
@@ -162,7 +163,7 @@ def test_the_real_sample_loads_and_builds_on_redshift_as_on_duckdb(
     # The build's on-run-end hook records the same passed watermarked tests on both targets.
     watermarked = "select test_id from analytics.data_test_watermarks order by test_id"
     assert [row[0] for row in redshift.query(watermarked)] == [row[0] for row in duckdb.query(watermarked)]
-    assert len(duckdb.query(watermarked)) == 5
+    assert len(duckdb.query(watermarked)) == len(WATERMARKED_TESTS)
     # The next run reads the watermarks back: the tests take only the rows loaded since.
     retest = redshift.dbt(
         "test", "--select", "assert_songplays_reconcile_with_nextsong_events", "unique_time_start_time"

@@ -10,7 +10,9 @@
 
 with
 
-events as {{ not_materialized() }} (
+-- Read three times below: an incremental run stores its users' events once (fewer reads of
+-- the view), a full build reads the view each time rather than store every event.
+events as {{ '' if is_incremental() else not_materialized() }} (
 
     select
         user_id,
