@@ -15,10 +15,11 @@ import contextlib
 import csv
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -95,20 +96,47 @@ def files_under(folders: list[str]) -> Iterator[tuple[str, os.stat_result]]:
 
 
 @contextlib.contextmanager
-def local_listing(location: str, target: str) -> Iterator[Path | None]:
+def local_listing(location: str, target: str) -> Iterator[Callable[[], Path | None]]:
     """The listing of a local location for a DuckDB load, in a temporary file for the
-    operation's lifetime; None for s3:// or Redshift, which list otherwise."""
+    operation's lifetime. A second process writes it, from the start, while this one imports
+    dbt and parses the project: at 100,000 song files each takes most of a second. The
+    context gives a function that waits for the file and returns its path, or raises
+    ListingError; it returns None for s3:// or Redshift, which list otherwise."""
     if target != "local" or location.startswith("s3://"):
-        yield None
+        yield lambda: None
         return
     with tempfile.TemporaryDirectory(prefix="sparkify-listing-") as folder:
         listing = Path(folder) / "files.csv"
+        # A fresh interpreter, not a fork or a multiprocessing child: it shares no lock or
+        # thread with this process, and does not import the caller's __main__ again.
+        lister = subprocess.Popen(
+            [sys.executable, "-c", LISTING_SCRIPT, location, str(listing)], stderr=subprocess.PIPE, text=True
+        )
+
+        def wait() -> Path:
+            _, error = lister.communicate()
+            if lister.returncode != 0:
+                raise ListingError(error.strip())
+            return listing
+
         try:
-            with listing.open("w", newline="") as out:
-                write_listing(location, out)
-        except OSError as error:
-            raise ListingError(f"cannot list {location}: {error}") from error
-        yield listing
+            yield wait
+        finally:
+            lister.kill()
+            lister.wait()
+
+
+LISTING_SCRIPT = """
+import sys
+from pathlib import Path
+from sparkify import load
+location, listing = sys.argv[1:]
+try:
+    with Path(listing).open("w", newline="") as out:
+        load.write_listing(location, out)
+except OSError as error:
+    sys.exit(f"cannot list {location}: {error}")
+"""
 
 
 class ListingError(RuntimeError):
@@ -173,27 +201,28 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     prepare(args.location)
 
-    from dbt.cli.main import dbtRunner  # imported late: it takes seconds
-
-    target_args = ["--target", args.target] if args.target else []
-    runner, manifests = dbtRunner(), None
-    if target == "redshift" and args.location.startswith("s3://") and not args.full_refresh:
-        parsed = runner.invoke(["--quiet", "parse", *target_args])
-        if not parsed.success:
-            print("error: dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
-            return 1
-        runner = dbtRunner(manifest=parsed.result)
-        from sparkify import aws
-
-        try:
-            ledger = redshift_ledger(runner, target_args)
-        except LedgerError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        manifests = aws.copy_manifests(aws.boto3.client("s3"), args.location, ledger)
     with contextlib.ExitStack() as stack:
+        listed = stack.enter_context(local_listing(args.location, target))
+        from dbt.cli.main import dbtRunner  # imported late: it takes seconds
+
+        target_args = ["--target", args.target] if args.target else []
+        runner, manifests = dbtRunner(), None
+        if target == "redshift" and args.location.startswith("s3://") and not args.full_refresh:
+            parsed = runner.invoke(["--quiet", "parse", *target_args])
+            if not parsed.success:
+                print("error: dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
+                return 1
+            runner = dbtRunner(manifest=parsed.result)
+            from sparkify import aws
+
+            try:
+                ledger = redshift_ledger(runner, target_args)
+            except LedgerError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
+            manifests = aws.copy_manifests(aws.boto3.client("s3"), args.location, ledger)
         try:
-            listing = stack.enter_context(local_listing(args.location, target))
+            listing = listed()
         except ListingError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1

@@ -26,20 +26,23 @@ def run(
     show: tuple[str, ...] = (),
     full_refresh: bool = False,
 ) -> bool:
-    from dbt.cli.main import dbtRunner  # imported here: it takes seconds, and --help should not wait
-
     load.prepare(location)
     common = ["--target", target] if target else []
 
     started = time.monotonic()
-    parsed = dbtRunner().invoke(["--quiet", "parse", *common])
-    if not parsed.success:
-        print("dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
-        return False
-    # The listing of a local location is made once, before the load reads it.
     with contextlib.ExitStack() as stack:
+        # The listing of a local location is made once, before the load reads it, while dbt
+        # is imported and parses the project.
+        listed = stack.enter_context(load.local_listing(location, load.dbt_target(target)))
+        from dbt.cli.main import dbtRunner  # imported here: it takes seconds, and --help should not wait
+
+        # The build writes manifest.json; the parse's would be overwritten.
+        parsed = dbtRunner().invoke(["--quiet", "--no-write-json", "parse", *common])
+        if not parsed.success:
+            print("dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
+            return False
         try:
-            listing = stack.enter_context(load.local_listing(location, load.dbt_target(target)))
+            listing = listed()
         except load.ListingError as error:
             print(f"error: {error}", file=sys.stderr)
             return False
@@ -47,8 +50,9 @@ def run(
         steps = [
             ("load", load.operation_args(location, max_rejects, full_refresh, listing=listing)),
             ("build and test", [*DAILY_BUILD, *(["--full-refresh"] if full_refresh else [])]),
-            ("summary", ["run-operation", "report_marts"]),
-            *((f"analysis {name}", ["show", "--select", name, "--limit", "10"]) for name in show),
+            # No artifacts after the build's: run_results.json keeps its results.
+            ("summary", ["--no-write-json", "run-operation", "report_marts"]),
+            *((f"analysis {name}", ["--no-write-json", "show", "--select", name, "--limit", "10"]) for name in show),
         ]
         for name, args in steps:
             step_started = time.monotonic()

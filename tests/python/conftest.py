@@ -117,7 +117,7 @@ def real_sample() -> Path:
 
 @pytest.fixture(scope="session")
 def real_sample_build(tmp_path_factory, real_sample) -> tuple[Warehouse, str]:
-    """The real sample loaded and built (models, data tests, unit tests) on DuckDB, once per
+    """The real sample loaded and built (models and data tests) on DuckDB, once per
     session: the known figures are checked on it, and the Redshift double is compared with it."""
     warehouse = make_warehouse(tmp_path_factory.mktemp("real"))
     result = subprocess.run(

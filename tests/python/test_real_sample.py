@@ -48,6 +48,14 @@ def test_the_unit_tests_pass_on_duckdb(real_sample_build):
     assert manifest["unit_tests"] and set(manifest["unit_tests"]) <= passed
 
 
+def test_after_the_pipeline_dbt_artifacts_describe_its_build(warehouse, real_sample):
+    # The summary and the analyses that follow the build write no artifact over the build's.
+    assert warehouse.pipeline(real_sample).returncode == 0
+    results = json.loads((PROJECT_DIR / "target/run_results.json").read_text())
+    assert results["args"]["which"] == "build"
+    assert {result["unique_id"].split(".")[0] for result in results["results"]} >= {"model", "test"}
+
+
 def test_summary_reports_the_tables(real_sample_build):
     _, output = real_sample_build
     assert "songplays matched to a song: 1 of 6,820" in output
