@@ -16,8 +16,8 @@
     delivery was loaded) and delivery_number; and `name`__redelivered, the events delivered
     more than once. Those are few, and only they go through the window that picks a delivery:
     sorting every event with all its columns took most of a full build. CTEs rather than a
-    subquery, since Redshift refuses a WITH nested in one. `events` is read three times; in
-    DuckDB, make it a not_materialized() CTE. -#}
+    subquery, since Redshift refuses a WITH nested in one. `events` is read three times: when
+    it is large, make it a not_materialized() CTE, which DuckDB then scans per read. -#}
 {% macro first_deliveries(name, events, order_by) -%}
 {%- set redelivered = name ~ '__redelivered' -%}
 {{ redelivered }} as (
