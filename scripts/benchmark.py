@@ -17,7 +17,8 @@ file has been read once, so that both sides read from a warm page cache:
   the daily `make pipeline` runs it (without the unit tests);
 * append: the last day's log file is held back from the full run, then `make load` and
   `dbt build` take it in, as a daily run does; then, from the same warehouse again,
-  `make pipeline` does both in one process.
+  `make pipeline` does both in one process;
+* idle: `make pipeline` once more, with nothing new: the fixed cost of any daily run.
 
 It prints the ratios that the loader's targets are stated in and asserts nothing.
 """
@@ -187,6 +188,8 @@ def project(root: Path, workdir: Path, bring_last_day) -> dict[str, tuple[float,
     # The same day again from the same warehouse, as one process: dbt starts and parses once.
     shutil.move(before_append, warehouse)
     figures["append pipeline"] = measure(pipeline, env, "append: make pipeline")
+    # Once more with nothing new: what any daily run costs before it has a row to process.
+    figures["idle pipeline"] = measure(pipeline, env, "idle: make pipeline")
     warehouse.unlink()
     return figures
 
@@ -226,6 +229,8 @@ def bench_scale(scale: str, runs: int) -> None:
     )
     print(f"  one-day append / full load + build:         {append / full:.1%} (target <= 10%), "
           f"{median['append pipeline'] / full:.1%} as make pipeline (one process)")  # fmt: skip
+    idle = median["idle pipeline"] / full
+    print(f"  make pipeline with nothing new / full:      {idle:.1%} (dbt's start, parse and graph of tests)")
     print(f"  peak RSS: load {peaks['load']:,} MiB (target <= 1,536), build {peaks['build']:,} MiB, "
           f"floor {peaks['floor scan']:,} MiB")  # fmt: skip
     print(f"  pipeline peak (load, build, tests): {max(peaks['load'], peaks['build']):,} MiB (target <= 2,560)")
