@@ -2,12 +2,10 @@
     deliveries carry the same user, session and item. -#}
 
 {#- The condition that rows of two relations are deliveries of the same event: a missing
-    value matches a missing value, as in a window's partition. Each key is two equalities, so
-    that a hash join can take it (an or could not). -#}
+    value matches a missing value, as in a window's partition. -#}
 {% macro same_event(left, right) -%}
   {%- for key in ['user_id', 'session_id', 'item_in_session'] %}
-    {{ 'and ' if not loop.first }}coalesce({{ left }}.{{ key }}, -1) = coalesce({{ right }}.{{ key }}, -1)
-    and ({{ left }}.{{ key }} is null) = ({{ right }}.{{ key }} is null)
+    {{ 'and ' if not loop.first }}{{ null_safe_equals(left ~ '.' ~ key, right ~ '.' ~ key) }}
   {%- endfor %}
 {%- endmacro %}
 

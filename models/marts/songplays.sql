@@ -155,9 +155,7 @@ final as (
         on
             deduplicated_plays.song_title = best_matches.song_title
             and deduplicated_plays.artist_name = best_matches.artist_name
-            -- Null-safe, in two equalities that a hash join can take (an or would not be).
-            and coalesce(deduplicated_plays.song_length, 0) = coalesce(best_matches.song_length, 0)
-            and (deduplicated_plays.song_length is null) = (best_matches.song_length is null)
+            and {{ null_safe_equals('deduplicated_plays.song_length', 'best_matches.song_length') }}
 
 )
 
