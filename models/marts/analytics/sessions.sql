@@ -48,12 +48,12 @@ ordered_events as (
 
 deduplicated_events as (
 
-    -- The first delivery of each event (Redshift has no "is distinct from"; user ids are positive).
+    -- The first delivery of each event (Redshift has no "is distinct from").
     select * from ordered_events
     where
         previous_item_in_session is null
         or previous_item_in_session <> item_in_session
-        or coalesce(previous_user_id, -1) <> coalesce(user_id, -1)
+        or not ({{ null_safe_equals('previous_user_id', 'user_id') }})
 
 ),
 
