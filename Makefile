@@ -137,13 +137,13 @@ upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/pre
 stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to DEST=s3://bucket/prefix, songs compacted
 	$(BIN)/python -m sparkify.aws stage '$(or $(SOURCE),s3://udacity-dend)' '$(DEST)'
 
-build: install ## Build and test the star schema (dbt build; FULL_REFRESH=1 rebuilds the incremental models)
+build: install ## Build and test the star schema, unit tests included (dbt build; FULL_REFRESH=1 rebuilds the incremental models)
 	$(DBT) build $(if $(FULL_REFRESH),--full-refresh)
 
 freshness: install ## How long since the last successful load: dbt source freshness on load_audit
 	$(DBT) source freshness
 
-pipeline: install ## Load LOCATION, build, test and summarise, in one dbt process (TARGET, MAX_REJECTS, FULL_REFRESH)
+pipeline: install ## Load LOCATION, build, run the data tests and summarise, in one dbt process; unit tests are left to make build and make test (TARGET, MAX_REJECTS, FULL_REFRESH)
 	$(BIN)/python -m sparkify.pipeline --location "$$SPARKIFY_RAW_LOCATION" $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(if $(FULL_REFRESH),--full-refresh)
 
 demo: install data ## The whole pipeline on DuckDB from generated data, with two analyses
