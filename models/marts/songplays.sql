@@ -27,8 +27,9 @@ songs as (
 
 {% if is_incremental() %}
 
--- A play is built again when one of its deliveries is new, or when a new song file may
--- match it; every delivery of such a play is read, so the result is the full build's.
+-- A play is built again when one of its deliveries is new, when a new song file may match
+-- it, or when the file of its song changed; every delivery of such a play is read, so the
+-- result is the full build's.
 changed_plays as (
 
     select user_id, session_id, item_in_session
@@ -48,6 +49,18 @@ changed_plays as (
             {{ match_key('events.song_title') }} = {{ match_key('songs.title') }}
             and {{ match_key('events.artist_name') }} = {{ match_key('songs.artist_name') }}
     where events.page = 'NextSong' and {{ loaded_since_last_build('songs.loaded_at') }}
+
+    union
+
+    -- Plays matched to a song whose file changed: its title, artist or id may be gone.
+    select built.user_id, built.session_id, built.item_in_session
+    from {{ this }} as built
+    left join (
+        select song_id from songs
+        where not ({{ loaded_since_last_build() }})
+    ) as unchanged_songs
+        on built.song_id = unchanged_songs.song_id
+    where built.song_id is not null and unchanged_songs.song_id is null
     {%- endif %}
 
 ),

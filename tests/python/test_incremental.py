@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -71,3 +72,33 @@ def test_appending_days_incrementally_equals_a_full_rebuild(warehouse, tmp_path)
         f"where songs.song_id = (select song_id from raw.staging_songs where source_file like '%{late_song.name}')"
     )
     assert late_song_plays > 0
+
+
+def test_a_changed_song_file_rematches_the_plays_of_its_old_song(warehouse, tmp_path):
+    location = tmp_path / "raw"
+    generate.generate(location, users=30, days=3, songs=40, match_rate=0.9, seed=12)
+    pipeline(warehouse, location)
+    played = warehouse.query(
+        "select songs.song_id, raw.source_file from analytics.songplays "
+        "join analytics.songs using (song_id) join raw.staging_songs as raw on raw.song_id = songs.song_id "
+        "group by 1, 2 order by count(*) desc limit 2"
+    )
+    renamed, reissued = (location / source_file for _, source_file in played)
+    # One file keeps its song id under a new title, the other gives its song a new id: no
+    # play matches the new title, and no play may keep the id that is gone.
+    for path, changes in [(renamed, {"title": "A Title Nobody Played"}), (reissued, {"song_id": "SOREISSUED0000001"})]:
+        song = json.loads(path.read_text())
+        path.write_text(json.dumps({**song, **changes}))
+
+    pipeline(warehouse, location)
+    incremental = mart_hashes(warehouse)
+    still_matched = warehouse.scalar(
+        "select count(*) from analytics.songplays where song_id in ({})".format(
+            ", ".join(f"'{song_id}'" for song_id, _ in played)
+        )
+    )
+
+    warehouse.dbt("build", "--full-refresh")
+
+    assert mart_hashes(warehouse) == incremental
+    assert still_matched == 0
