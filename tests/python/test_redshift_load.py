@@ -25,6 +25,7 @@ from redshift_double import DSN_VARIABLE, process_env
 from redshift_double.connection import connect
 from redshift_double.server import create_database
 from test_data_test_watermarks import WATERMARKED_TESTS
+from test_incremental import move
 
 from sparkify import generate
 
@@ -173,13 +174,16 @@ def test_the_real_sample_loads_and_builds_on_redshift_as_on_duckdb(
     assert "loaded_at > cast('" in compiled.read_text()
 
 
-# What an incremental build can get wrong beyond the keys: a play's song and level, a user's level.
+# What an incremental build can get wrong beyond the keys: a play's song and level, a user's
+# level, a session's counts, a user's periods.
 MART_ROWS = {
     "songplays": "songplay_id || '|' || coalesce(song_id, '-') || '|' || coalesce(artist_id, '-') || '|' || level",
     "users": "cast(user_id as varchar) || '|' || level",
     "songs": "song_id || '|' || title",
     "artists": "artist_id",
     "time": "start_time",
+    "sessions": "cast(session_id as varchar) || '|' || cast(events as varchar) || '|' || cast(plays as varchar)",
+    "user_level_periods": "cast(user_id as varchar) || '|' || cast(period_number as varchar) || '|' || level",
 }
 
 
@@ -190,8 +194,7 @@ def test_incremental_builds_give_the_marts_of_duckdb(redshift, warehouse, tmp_pa
     generate.generate(root, users=20, days=3, songs=30, match_rate=0.9, seed=8)
     late = [sorted(root.glob("log_data/**/*.json"))[-1], sorted(root.glob("song_data/**/*.json"))[0]]
     for path in late:
-        (held_back / path.relative_to(root)).parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, held_back / path.relative_to(root))
+        move(path, root, held_back)
 
     def build_both() -> None:
         redshift.make_load(redshift.upload(root, "raw"))
@@ -205,7 +208,7 @@ def test_incremental_builds_give_the_marts_of_duckdb(redshift, warehouse, tmp_pa
         "group by song_id order by count(*) desc, song_id limit 1"
     )
     for path in late:
-        shutil.move(held_back / path.relative_to(root), path)
+        move(held_back / path.relative_to(root), held_back, root)
     song = json.loads((root / renamed_file).read_text())
     (root / renamed_file).write_text(json.dumps({**song, "title": "A Title Nobody Played"}))
     build_both()
