@@ -28,8 +28,8 @@ songs as (
 {% if is_incremental() %}
 
 -- A play is built again when one of its deliveries is new, when a new song file may match
--- it, or when the file of its song changed; every delivery of such a play is read, so the
--- result is the full build's.
+-- it, or when its song changed or left staging; every delivery of such a play is read, so
+-- the result is the full build's.
 changed_plays as (
 
     select user_id, session_id, item_in_session
@@ -49,10 +49,13 @@ changed_plays as (
             {{ match_key('events.song_title') }} = {{ match_key('songs.title') }}
             and {{ match_key('events.artist_name') }} = {{ match_key('songs.artist_name') }}
     where events.page = 'NextSong' and {{ loaded_since_last_build('songs.loaded_at') }}
+    {%- endif %}
 
     union
 
-    -- Plays matched to a song whose file changed: its title, artist or id may be gone.
+    -- Plays matched to a song that changed or left staging (its file changed, or a full
+    -- reload dropped it): that match may no longer hold. Not behind the check above: a song
+    -- can leave with no song row new.
     select built.user_id, built.session_id, built.item_in_session
     from {{ this }} as built
     left join (
@@ -61,7 +64,6 @@ changed_plays as (
     ) as unchanged_songs
         on built.song_id = unchanged_songs.song_id
     where built.song_id is not null and unchanged_songs.song_id is null
-    {%- endif %}
 
 ),
 
