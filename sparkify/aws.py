@@ -161,16 +161,18 @@ SOURCE_FOLDERS = {"staging_events": "log_data/", "staging_songs": "song_data/"}
 def copy_manifests(s3, url: str, ledger: dict[str, dict[str, str]]) -> dict[str, dict]:
     """Per source, a COPY manifest of the .json objects under url that the ledger (file name
     relative to url -> ETag) has not seen, written next to the sources under _manifests/.
-    When a loaded object changed or vanished, the manifest lists every object and replaces
-    the source: COPY does not say which file a row came from, so its rows cannot be picked out."""
+    When a loaded object changed, the manifest lists every object and replaces the source:
+    COPY does not say which file a row came from, so its rows cannot be picked out. A loaded
+    object that vanished keeps its rows, as on DuckDB (a drop folder holding only the new day
+    works); `gone` counts them."""
     location = S3Location.parse(url)
     manifests = {}
     for source_table, folder in SOURCE_FOLDERS.items():
         objects = {location.relative(obj["Key"]): obj for obj in json_objects(s3, location, folder)}
         loaded = ledger.get(source_table, {})
-        replace = not loaded or any(
-            name not in objects or etag(objects[name]) != version for name, version in loaded.items()
-        )
+        gone = [name for name in loaded if name not in objects]
+        changed = [name for name, version in loaded.items() if name in objects and etag(objects[name]) != version]
+        replace = not loaded or bool(changed)
         names = sorted(objects) if replace else sorted(set(objects) - set(loaded))
         key = location.key("_manifests", f"{source_table}.manifest")
         entries = [{"url": location.url(name), "mandatory": True} for name in names]
@@ -179,6 +181,7 @@ def copy_manifests(s3, url: str, ledger: dict[str, dict[str, str]]) -> dict[str,
             "url": f"s3://{location.bucket}/{key}",
             "replace": replace,
             "found": len(objects),
+            "gone": len(gone),
             "files": [{"file_name": name, "file_size": objects[name]["Size"], "file_version": etag(objects[name])}
                       for name in names],
         }  # fmt: skip

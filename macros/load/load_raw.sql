@@ -148,5 +148,21 @@ values (
     {%- set line = line ~ '; ' ~ '{:,}'.format(result.files_skipped) ~ ' files not read (' ~ result.skipped_examples
         ~ (', ...' if result.files_skipped > 3 else '') ~ '), see load_rejects' -%}
   {%- endif -%}
-  {%- do return(('FAILED ' ~ line ~ ': ' ~ result.message) if result.status == 'failed' else 'Loaded ' ~ line) -%}
+  {%- if result.status == 'failed' -%}
+    {%- do return('FAILED ' ~ line ~ ': ' ~ result.message) -%}
+  {%- endif -%}
+  {%- do return('Loaded ' ~ line ~ (('; ' ~ result.message) if result.message else '')) -%}
+{% endmacro %}
+
+
+{#- A successful load's message, for its audit row and summary, when files it had loaded
+    before are gone from the location: whether their rows stay in staging (kept, so that a
+    drop folder holding only the new day works) or went with a reload of the source. -#}
+{% macro note_files_gone(result, gone, kept) %}
+  {%- if result.status == 'loaded' and gone > 0 -%}
+    {%- set files = '{:,}'.format(gone) ~ (' loaded file gone from the location, its rows ' if gone == 1
+        else ' loaded files gone from the location, their rows ') -%}
+    {%- do result.update({'message': files ~ ('kept (FULL_REFRESH=1 drops them)' if kept
+        else 'dropped: a changed object reloads the whole source')}) -%}
+  {%- endif -%}
 {% endmacro %}

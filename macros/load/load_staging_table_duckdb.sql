@@ -61,7 +61,8 @@
 
 {#- Lists the source's files into the temp tables found_files (everything under the prefix),
     listed_files (the .json files, with size and version) and pending_files (those to read,
-    in batches), from the listing given or else by DuckDB's glob. -#}
+    in batches), from the listing given or else by DuckDB's glob. Also counts the files
+    loaded before that are gone (none on a full refresh, which replaces every row). -#}
 {% macro duckdb_list_source_files(load) %}
   {%- if load.listing -%}
     {% do duckdb_read_listing(load) %}
@@ -102,8 +103,11 @@
   {%- set skipped = run_query(
       "select (select count(*) from found_files where path not like '%.json'), "
       ~ "(select string_agg(file_name, ', ') from (select file_name from found_files where path not like '%.json' order by 1 limit 3))").rows[0] -%}
-  {%- set pending = run_query('select count(*) from pending_files').rows[0][0] -%}
-  {% do return({'found': found, 'loaded': pending, 'skipped': skipped[0], 'skipped_examples': skipped[1]}) %}
+  {%- set counts = run_query(
+      "select (select count(*) from pending_files), (select count(*) from " ~ load.schema ~ ".loaded_files as ledger "
+      ~ "anti join listed_files using (file_name) where ledger.source_table = '" ~ load.source_table ~ "' and "
+      ~ ('false' if load.full_refresh else 'true') ~ ")").rows[0] -%}
+  {% do return({'found': found, 'loaded': counts[0], 'gone': counts[1], 'skipped': skipped[0], 'skipped_examples': skipped[1]}) %}
 {% endmacro %}
 
 
@@ -402,6 +406,7 @@
 {% macro duckdb_record_load(load, files, result, scratch=none) %}
   {%- do result.update({'files_found': files.found, 'files_loaded': files.loaded, 'files_skipped': files.skipped,
                          'skipped_examples': files.skipped_examples}) -%}
+  {%- do note_files_gone(result, files.gone, kept=true) -%}
   {%- set staging = load.schema ~ '.' ~ load.source_table -%}
   {%- set replace_all = load.full_refresh or run_query(
       "select count(*) = 0 from " ~ load.schema ~ ".loaded_files where source_table = '" ~ load.source_table ~ "'").rows[0][0] -%}

@@ -7,9 +7,10 @@
 
     `make load` (sparkify.load) passes load.manifest: the objects new since the ledger, in a
     COPY manifest it wrote to the user's bucket, and whether they replace the source (a file
-    changed or vanished) or add to it. COPY cannot say which file a row came from, so
-    source_file is null on Redshift and a changed file reloads its whole source. Without a
-    manifest the whole prefix is copied and replaces the source. -#}
+    changed) or add to it. COPY cannot say which file a row came from, so source_file is null
+    on Redshift and a changed file reloads its whole source. A file gone from the location
+    keeps its rows, as on DuckDB, unless such a reload drops them. Without a manifest the
+    whole prefix is copied and replaces the source. -#}
 {% macro redshift__load_staging_table(load) %}
   {%- if not load.location.startswith('s3://') -%}
     {{ exceptions.raise_compiler_error(
@@ -49,6 +50,7 @@
       'message': none if status == 'loaded' else '{:,}'.format(rows_rejected) ~ ' rejected, at most ' ~ load.max_rejects ~ ' allowed',
       'files_found': manifest.found if manifest else files_copied, 'files_loaded': files_copied,
       'files_skipped': 0, 'skipped_examples': ''} -%}
+  {%- do note_files_gone(result, manifest.gone if manifest else 0, kept=not replace) -%}
   {%- set loaded_at = "cast('" ~ load.loaded_at.isoformat(sep=' ') ~ "' as timestamp)" -%}
   {%- set prefix_length = load.location | length + 2 -%}
 

@@ -110,6 +110,31 @@ def test_a_new_day_is_read_alone_and_a_changed_file_replaces_its_rows(warehouse,
     assert_bookkeeping_agrees(warehouse)
 
 
+def test_a_file_gone_from_the_location_keeps_its_rows_and_is_reported(warehouse, small_dataset):
+    first, second = log_files(small_dataset)[:2]
+    first.write_text(first.read_text() + "not json at all\n")
+    warehouse.load(small_dataset, max_rejects=1)
+    before = staging_checksum(warehouse, "staging_events"), rejects(warehouse)
+    first.unlink()
+    second.unlink()
+
+    result = warehouse.load(small_dataset)
+
+    assert "0 new or changed files of 1, 0 rows loaded, 0 rejected" in result.stdout
+    note = "2 loaded files gone from the location, their rows kept (FULL_REFRESH=1 drops them)"
+    assert f"; {note}" in result.stdout
+    assert latest_audit(warehouse)[0] == ("staging_events", 0, 0, 0, "loaded", note)
+    assert (staging_checksum(warehouse, "staging_events"), rejects(warehouse)) == before
+    assert len(before[1]) == 1
+    assert_bookkeeping_agrees(warehouse)
+
+    warehouse.load(small_dataset, full_refresh=True)
+
+    assert warehouse.scalar("select count(*) from raw.staging_events") == count_lines(log_files(small_dataset))
+    assert rejects(warehouse) == []
+    assert_bookkeeping_agrees(warehouse)
+
+
 def test_full_refresh_reloads_every_file(warehouse, small_dataset):
     warehouse.load(small_dataset)
     before = staging_checksum(warehouse, "staging_events")

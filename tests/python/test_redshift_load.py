@@ -409,6 +409,44 @@ def test_the_double_copies_a_manifests_entries_only(redshift, session):
         cursor.execute(f"copy lines from '{manifest}' iam_role default format as json 'auto' manifest")
 
 
+def test_an_object_gone_from_the_location_keeps_its_rows_as_on_duckdb(redshift, warehouse, small_dataset):
+    """A drop folder that holds only the new day: what was loaded stays, with its rejects."""
+    corrupted = corrupt_first_log_file(small_dataset)
+    location = redshift.upload(small_dataset, "data")
+    redshift.make_load(location, len(BAD_EVENT_LINES))
+    warehouse.load(small_dataset, len(BAD_EVENT_LINES))
+    next(small_dataset.glob(f"log_data/**/{corrupted}")).unlink()
+    redshift.upload(small_dataset, "data")
+
+    on_redshift = load_outcome(redshift.make_load(location), redshift.query)
+    on_duckdb = load_outcome(warehouse.load(small_dataset), warehouse.query)
+
+    assert on_redshift == on_duckdb
+    assert len(on_redshift["rejects"]) == len(BAD_EVENT_LINES)
+    message = (
+        "select message from raw.load_audit where source_table = 'staging_events' order by finished_at desc limit 1"
+    )
+    note = "1 loaded file gone from the location, its rows kept (FULL_REFRESH=1 drops them)"
+    assert redshift.scalar(message) == warehouse.scalar(message) == note
+
+
+def test_a_changed_object_reloads_the_source_and_says_which_rows_went(redshift, small_dataset):
+    location = redshift.upload(small_dataset, "data")
+    redshift.make_load(location)
+    first, second = sorted(small_dataset.glob("log_data/**/*.json"))[:2]
+    first.unlink()
+    second.write_text("\n".join(second.read_text().splitlines()[:5]))
+    redshift.upload(small_dataset, "data")
+
+    reloaded = redshift.make_load(location)
+
+    assert "1 loaded file gone from the location, its rows dropped: a changed object reloads the whole source" in (
+        reloaded.stdout
+    )
+    lines = sum(len(path.read_text().splitlines()) for path in small_dataset.glob("log_data/**/*.json"))
+    assert redshift.scalar("select count(*) from raw.staging_events") == lines
+
+
 def test_loading_again_copies_only_new_objects_from_a_manifest(redshift, small_dataset, tmp_path):
     """The ledger's keys and ETags against the bucket: a manifest of the new objects only, and
     nothing to copy when nothing is new."""
