@@ -103,11 +103,11 @@
   {%- set skipped = run_query(
       "select (select count(*) from found_files where path not like '%.json'), "
       ~ "(select string_agg(file_name, ', ') from (select file_name from found_files where path not like '%.json' order by 1 limit 3))").rows[0] -%}
-  {%- set counts = run_query(
-      "select (select count(*) from pending_files), (select count(*) from " ~ load.schema ~ ".loaded_files as ledger "
-      ~ "anti join listed_files using (file_name) where ledger.source_table = '" ~ load.source_table ~ "' and "
-      ~ ('false' if load.full_refresh else 'true') ~ ")").rows[0] -%}
-  {% do return({'found': found, 'loaded': counts[0], 'gone': counts[1], 'skipped': skipped[0], 'skipped_examples': skipped[1]}) %}
+  {%- set pending = run_query('select count(*) from pending_files').rows[0][0] -%}
+  {%- set gone = 0 if load.full_refresh else run_query(
+      "select count(*) from " ~ load.schema ~ ".loaded_files anti join listed_files using (file_name) "
+      ~ "where source_table = '" ~ load.source_table ~ "'").rows[0][0] -%}
+  {% do return({'found': found, 'loaded': pending, 'gone': gone, 'skipped': skipped[0], 'skipped_examples': skipped[1]}) %}
 {% endmacro %}
 
 
