@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from sparkify import generate
 
 MARTS = (
@@ -74,53 +76,45 @@ def test_appending_days_incrementally_equals_a_full_rebuild(warehouse, tmp_path)
     assert late_song_plays > 0
 
 
-def most_played_songs(warehouse, count: int) -> list[tuple[str, str]]:
+def most_played_song_files(warehouse, location: Path, count: int) -> dict[str, Path]:
     """The song id and song file of the `count` songs played most."""
-    return warehouse.query(
-        "select songs.song_id, raw.source_file from analytics.songplays "
-        "join analytics.songs using (song_id) join raw.staging_songs as raw on raw.song_id = songs.song_id "
-        f"group by 1, 2 order by count(*) desc, 1 limit {count}"
-    )
+    return {
+        song_id: location / source_file
+        for song_id, source_file in warehouse.query(
+            "select songs.song_id, raw.source_file from analytics.songplays "
+            "join analytics.songs using (song_id) join raw.staging_songs as raw on raw.song_id = songs.song_id "
+            f"group by 1, 2 order by count(*) desc, 1 limit {count}"
+        )
+    }
 
 
-def plays_of(warehouse, songs: list[tuple[str, str]]) -> int:
-    song_ids = ", ".join(f"'{song_id}'" for song_id, _ in songs)
-    return warehouse.scalar(f"select count(*) from analytics.songplays where song_id in ({song_ids})")
-
-
-def test_a_changed_song_file_rematches_the_plays_of_its_old_song(warehouse, tmp_path):
-    location = tmp_path / "raw"
-    generate.generate(location, users=30, days=3, songs=40, match_rate=0.9, seed=12)
-    pipeline(warehouse, location)
-    played = most_played_songs(warehouse, 2)
-    renamed, reissued = (location / source_file for _, source_file in played)
-    # One file keeps its song id under a new title, the other gives its song a new id: no
-    # play matches the new title, and no play may keep the id that is gone.
+def rename_one_and_reissue_the_other(song_files: list[Path]) -> None:
+    """One file keeps its song id under a new title, the other gives its song a new id: no
+    play matches the new title, and no play may keep the id that is gone."""
+    renamed, reissued = song_files
     for path, changes in [(renamed, {"title": "A Title Nobody Played"}), (reissued, {"song_id": "SOREISSUED0000001"})]:
         song = json.loads(path.read_text())
         path.write_text(json.dumps({**song, **changes}))
 
-    pipeline(warehouse, location)
-    incremental = mart_hashes(warehouse)
-    still_matched = plays_of(warehouse, played)
 
-    warehouse.dbt("build", "--full-refresh")
-
-    assert mart_hashes(warehouse) == incremental
-    assert still_matched == 0
+def empty_it(song_files: list[Path]) -> None:
+    """Its song leaves staging, and no song row is new: only the plays can say what changed."""
+    [emptied] = song_files
+    emptied.write_text("")
 
 
-def test_a_song_file_emptied_unmatches_its_plays(warehouse, tmp_path):
+@pytest.mark.parametrize(("songs", "change"), [(2, rename_one_and_reissue_the_other), (1, empty_it)])
+def test_a_changed_song_file_unmatches_the_plays_of_its_old_song(warehouse, tmp_path, songs, change):
     location = tmp_path / "raw"
     generate.generate(location, users=30, days=3, songs=40, match_rate=0.9, seed=12)
     pipeline(warehouse, location)
-    gone = most_played_songs(warehouse, 1)
-    # Its song leaves staging, and no song row is new: only the plays can say what changed.
-    (location / gone[0][1]).write_text("")
+    played = most_played_song_files(warehouse, location, songs)
+    change(list(played.values()))
 
     pipeline(warehouse, location)
     incremental = mart_hashes(warehouse)
-    still_matched = plays_of(warehouse, gone)
+    song_ids = ", ".join(f"'{song_id}'" for song_id in played)
+    still_matched = warehouse.scalar(f"select count(*) from analytics.songplays where song_id in ({song_ids})")
 
     warehouse.dbt("build", "--full-refresh")
 
