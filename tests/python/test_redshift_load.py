@@ -25,7 +25,7 @@ from redshift_double import DSN_VARIABLE, process_env
 from redshift_double.connection import connect
 from redshift_double.server import create_database
 from test_data_test_watermarks import WATERMARKED_TESTS
-from test_incremental import move
+from test_incremental import most_played_song_files, move
 
 from sparkify import generate
 
@@ -203,14 +203,11 @@ def test_incremental_builds_give_the_marts_of_duckdb(redshift, warehouse, tmp_pa
         assert result.returncode == 0, result.stdout + result.stderr
 
     build_both()
-    [(renamed_song, renamed_file)] = warehouse.query(
-        "select song_id, any_value(source_file) from analytics.songplays join raw.staging_songs using (song_id) "
-        "group by song_id order by count(*) desc, song_id limit 1"
-    )
+    [(renamed_song, renamed_file)] = most_played_song_files(warehouse, root, 1).items()
     for path in late:
         move(held_back / path.relative_to(root), held_back, root)
-    song = json.loads((root / renamed_file).read_text())
-    (root / renamed_file).write_text(json.dumps({**song, "title": "A Title Nobody Played"}))
+    song = json.loads(renamed_file.read_text())
+    renamed_file.write_text(json.dumps({**song, "title": "A Title Nobody Played"}))
     build_both()
 
     for mart, row in MART_ROWS.items():
