@@ -49,11 +49,13 @@ latest_events as (
 
 ranked_events as (
 
+    -- Of two deliveries of the latest event, the one in the first source file, as
+    -- songplays and user_level_periods keep it.
     select
         *,
         row_number() over (
             partition by user_id
-            order by event_at desc, session_id desc, item_in_session desc
+            order by event_at desc, session_id desc, item_in_session desc, source_file asc
         ) as recency_rank
     from latest_events
 
