@@ -235,7 +235,7 @@ def bench_scale(scale: str, runs: int) -> None:
     print(f"  one-day append / full load + build:         {append / full:.1%} (target <= 10%), "
           f"{median['append pipeline'] / full_pipeline:.1%} as make pipeline")  # fmt: skip
     idle = median["idle pipeline"] / full_pipeline
-    print(f"  make pipeline with nothing new / full one:  {idle:.1%} (dbt's start, parse and graph of tests)")
+    print(f"  idle make pipeline / full make pipeline:    {idle:.1%} (nothing new: dbt's start, parse and tests)")
     print(f"  peak RSS: load {peaks['load']:,} MiB (target <= 1,536), build {peaks['build']:,} MiB, "
           f"floor {peaks['floor scan']:,} MiB")  # fmt: skip
     print(f"  pipeline peak (load, build, tests): {peaks['full pipeline']:,} MiB in make pipeline (target <= 2,560)")
