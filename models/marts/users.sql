@@ -49,8 +49,8 @@ latest_events as (
 
 ranked_events as (
 
-    -- Of two deliveries of the latest event, the one in the first source file, as
-    -- songplays and user_level_periods keep it.
+    -- Of two deliveries of the latest event with the same time, the one in the first
+    -- source file, as songplays and user_level_periods keep it.
     select
         *,
         row_number() over (
