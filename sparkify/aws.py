@@ -164,11 +164,15 @@ def copy_manifests(s3, url: str, ledger: dict[str, dict[str, str]]) -> dict[str,
     When a loaded object changed, the manifest lists every object and replaces the source:
     COPY does not say which file a row came from, so its rows cannot be picked out. A loaded
     object that vanished keeps its rows, as on DuckDB (a drop folder holding only the new day
-    works); `gone` counts them."""
+    works); `gone` counts them. `skipped` names the objects that are not .json, which the load
+    does not read and records as such, as on DuckDB."""
     location = S3Location.parse(url)
     manifests = {}
     for source_table, folder in SOURCE_FOLDERS.items():
-        objects = {location.relative(obj["Key"]): obj for obj in json_objects(s3, location, folder)}
+        # A key ending in / is a folder marker (the S3 console makes them), not a file.
+        listed = [obj for obj in list_objects(s3, location, folder) if not obj["Key"].endswith("/")]
+        objects = {location.relative(obj["Key"]): obj for obj in listed if obj["Key"].endswith(".json")}
+        skipped = sorted(location.relative(obj["Key"]) for obj in listed if not obj["Key"].endswith(".json"))
         loaded = ledger.get(source_table, {})
         gone = [name for name in loaded if name not in objects]
         changed = [name for name, version in loaded.items() if name in objects and etag(objects[name]) != version]
@@ -180,8 +184,9 @@ def copy_manifests(s3, url: str, ledger: dict[str, dict[str, str]]) -> dict[str,
         manifests[source_table] = {
             "url": f"s3://{location.bucket}/{key}",
             "replace": replace,
-            "found": len(objects),
+            "found": len(listed),
             "gone": len(gone),
+            "skipped": skipped,
             "files": [{"file_name": name, "file_size": objects[name]["Size"], "file_version": etag(objects[name])}
                       for name in names],
         }  # fmt: skip

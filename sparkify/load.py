@@ -154,6 +154,50 @@ def prepare(location: str) -> None:
         os.environ.setdefault(duckdb_extensions.ENV_VAR, duckdb_extensions.env_value())
 
 
+class CannotStart(RuntimeError):
+    """Why a load cannot start, in one line; exit_status is the command's (2: the warehouse is in use)."""
+
+    def __init__(self, message: str, exit_status: int = 1) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
+
+
+def check_before_dbt(location: str, target: str) -> None:
+    """What `make load` and `make pipeline` check before dbt starts, raising CannotStart: the
+    DuckDB warehouse is free, and an s3:// location has its sources. For s3://, it also sets
+    SPARKIFY_SOURCE_REGION to the bucket's region, which Redshift's COPY must name when it is
+    not the cluster's."""
+    if target == "local":
+        problem = warehouse_lock_problem(Path(os.environ.get("SPARKIFY_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)))
+        if problem:
+            raise CannotStart(problem, exit_status=2)
+    if location.startswith("s3://"):
+        from sparkify import aws
+
+        try:
+            aws.report_sources(location)
+            os.environ.setdefault("SPARKIFY_SOURCE_REGION", aws.bucket_region(aws.boto3.client("s3"), location))
+        except aws.AWS_ERRORS as error:
+            raise CannotStart(str(error)) from error
+    prepare(location)
+
+
+def redshift_manifests(runner, location: str, full_refresh: bool, target: str | None) -> dict | None:
+    """For a Redshift load from s3://, the COPY manifests (sparkify.aws.copy_manifests) of the
+    objects the ledger has not seen, written to the bucket; on a full refresh, of every object,
+    so that the ledger keeps each one's ETag. None for any other load. `runner` is a dbtRunner
+    with the parsed project; `target` the --target given, if any."""
+    if dbt_target(target) != "redshift" or not location.startswith("s3://"):
+        return None
+    from sparkify import aws
+
+    try:
+        ledger = {} if full_refresh else redshift_ledger(runner, ["--target", target] if target else [])
+        return aws.copy_manifests(aws.boto3.client("s3"), location, ledger)
+    except aws.AWS_ERRORS as error:
+        raise CannotStart(str(error)) from error
+
+
 def warehouse_lock_problem(path: Path) -> str | None:
     """A one-line explanation when another process holds the DuckDB file, else None."""
     if not path.exists():
@@ -183,52 +227,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", help="dbt target (default: the profile's, local unless DBT_TARGET says)")
     args = parser.parse_args(argv)
 
-    target = dbt_target(args.target)
-    if target == "local":
-        problem = warehouse_lock_problem(Path(os.environ.get("SPARKIFY_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)))
-        if problem:
-            print(f"error: {problem}", file=sys.stderr)
-            return 2
-    if args.location.startswith("s3://"):
-        from sparkify import aws
+    target, target_args = dbt_target(args.target), ["--target", args.target] if args.target else []
+    try:
+        check_before_dbt(args.location, target)
+        with contextlib.ExitStack() as stack:
+            listed = stack.enter_context(local_listing(args.location, target))
+            from dbt.cli.main import dbtRunner  # imported late: it takes seconds
 
-        try:
-            aws.report_sources(args.location)
-            # Redshift's COPY must name the bucket's region when it is not the cluster's.
-            os.environ.setdefault("SPARKIFY_SOURCE_REGION", aws.bucket_region(aws.boto3.client("s3"), args.location))
-        except aws.AWS_ERRORS as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-    prepare(args.location)
-
-    with contextlib.ExitStack() as stack:
-        listed = stack.enter_context(local_listing(args.location, target))
-        from dbt.cli.main import dbtRunner  # imported late: it takes seconds
-
-        target_args = ["--target", args.target] if args.target else []
-        runner, manifests = dbtRunner(), None
-        if target == "redshift" and args.location.startswith("s3://") and not args.full_refresh:
-            parsed = runner.invoke(["--quiet", "parse", *target_args])
-            if not parsed.success:
-                print("error: dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
-                return 1
-            runner = dbtRunner(manifest=parsed.result)
-            from sparkify import aws
-
-            try:
-                ledger = redshift_ledger(runner, target_args)
-            except LedgerError as error:
-                print(f"error: {error}", file=sys.stderr)
-                return 1
-            manifests = aws.copy_manifests(aws.boto3.client("s3"), args.location, ledger)
-        try:
+            runner = dbtRunner()
+            if target == "redshift" and args.location.startswith("s3://"):
+                # The ledger is read with dbt; parsed once, for that and the load.
+                parsed = runner.invoke(["--quiet", "parse", *target_args])
+                if not parsed.success:
+                    raise CannotStart("dbt could not parse the project; run `dbt parse` to see why.")
+                runner = dbtRunner(manifest=parsed.result)
+            manifests = redshift_manifests(runner, args.location, args.full_refresh, args.target)
             listing = listed()
-        except ListingError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        result = runner.invoke(
-            [*operation_args(args.location, args.max_rejects, args.full_refresh, manifests, listing), *target_args]
-        )
+            result = runner.invoke(
+                [*operation_args(args.location, args.max_rejects, args.full_refresh, manifests, listing), *target_args]
+            )
+    except (CannotStart, ListingError, LedgerError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_status if isinstance(error, CannotStart) else 1
     return 0 if result.success else 1
 
 

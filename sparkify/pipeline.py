@@ -26,8 +26,12 @@ def run(
     show: tuple[str, ...] = (),
     full_refresh: bool = False,
 ) -> bool:
-    load.prepare(location)
     common = ["--target", target] if target else []
+    try:
+        load.check_before_dbt(location, load.dbt_target(target))
+    except load.CannotStart as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
 
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
@@ -41,14 +45,15 @@ def run(
         if not parsed.success:
             print("dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
             return False
+        runner = dbtRunner(manifest=parsed.result)
         try:
+            manifests = load.redshift_manifests(runner, location, full_refresh, target)
             listing = listed()
-        except load.ListingError as error:
+        except (load.CannotStart, load.ListingError, load.LedgerError) as error:
             print(f"error: {error}", file=sys.stderr)
             return False
-        runner = dbtRunner(manifest=parsed.result)
         steps = [
-            ("load", load.operation_args(location, max_rejects, full_refresh, listing=listing)),
+            ("load", load.operation_args(location, max_rejects, full_refresh, manifests, listing)),
             ("build and test", [*DAILY_BUILD, *(["--full-refresh"] if full_refresh else [])]),
             # No artifacts after the build's: run_results.json keeps its results.
             ("summary", ["--no-write-json", "run-operation", "report_marts"]),

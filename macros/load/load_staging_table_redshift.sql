@@ -7,10 +7,12 @@
 
     `make load` (sparkify.load) passes load.manifest: the objects new since the ledger, in a
     COPY manifest it wrote to the user's bucket, and whether they replace the source (a file
-    changed) or add to it. COPY cannot say which file a row came from, so source_file is null
-    on Redshift and a changed file reloads its whole source. A file gone from the location
-    keeps its rows, as on DuckDB, unless such a reload drops them. Without a manifest the
-    whole prefix is copied and replaces the source. -#}
+    changed) or add to it, and the objects that are not .json, which are not read and are
+    recorded as such. On a full refresh the manifest lists every .json object. COPY cannot say
+    which file a row came from, so source_file is null on Redshift and a changed file reloads
+    its whole source. A file gone from the location keeps its rows, as on DuckDB, unless such
+    a reload drops them. Without a manifest (a bare `dbt run-operation load_raw`) the whole
+    prefix is copied and replaces the source. -#}
 {% macro redshift__load_staging_table(load) %}
   {%- if not load.location.startswith('s3://') -%}
     {{ exceptions.raise_compiler_error(
@@ -18,8 +20,12 @@
         ~ "'. Upload a local dataset first: make upload LOCAL=<dir> DEST=s3://<bucket>/<prefix>.") }}
   {%- endif -%}
   {%- set table = load.table -%}
-  {#- A full refresh (asked for, or a new location) copies the whole folder. -#}
-  {%- set manifest = none if load.full_refresh else load.get('manifest') -%}
+  {#- A full refresh (asked for, or a new location) copies every object: from the manifest
+    when it lists them all, else the whole folder. -#}
+  {%- set manifest = load.get('manifest') -%}
+  {%- if load.full_refresh and manifest is not none and not manifest.replace -%}
+    {%- set manifest = none -%}
+  {%- endif -%}
   {%- set replace = manifest is none or manifest.replace -%}
   {%- set scratch = 'copied_' ~ load.source_table -%}
   {%- set column_list = table.columns | map(attribute='name') | join(', ') -%}
@@ -49,7 +55,8 @@
       'status': status, 'rows_loaded': rows_copied if status == 'loaded' else 0, 'rows_rejected': rows_rejected,
       'message': none if status == 'loaded' else '{:,}'.format(rows_rejected) ~ ' rejected, at most ' ~ load.max_rejects ~ ' allowed',
       'files_found': manifest.found if manifest else files_copied, 'files_loaded': files_copied,
-      'files_skipped': 0, 'skipped_examples': ''} -%}
+      'files_skipped': (manifest.skipped | length) if manifest else 0,
+      'skipped_examples': (manifest.skipped[:3] | join(', ')) if manifest else ''} -%}
   {%- do note_files_gone(result, manifest.gone if manifest else 0, kept=not replace) -%}
   {%- set loaded_at = "cast('" ~ load.loaded_at.isoformat(sep=' ') ~ "' as timestamp)" -%}
   {%- set prefix_length = load.location | length + 2 -%}
@@ -65,7 +72,7 @@
       {%- if manifest %}
         {%- for file in manifest.files %}
     insert into {{ load.schema }}.loaded_files
-    select '{{ load.source_table }}', {{ sql_string(file.file_name) }}, {{ file.file_size }}, {{ sql_string(file.file_version) }},
+    select '{{ load.source_table }}', {{ sql_string(file.file_name) }}, {{ file.file_size | int }}, {{ sql_string(file.file_version) }},
         null, (select count(*) from stl_load_errors where query = {{ copy_id }}
                and trim(filename) = {{ sql_string(load.location ~ '/' ~ file.file_name) }}),
         '{{ invocation_id }}', {{ loaded_at }};
@@ -85,6 +92,14 @@
         and file_name in ({% for file in manifest.files %}{{ sql_string(file.file_name) }}{{ ', ' if not loop.last }}{% endfor %})
         {%- endif %};
     {{ redshift_copy_rejects_sql(load.schema, load.source_table, copy_id, prefix_length) }};
+    {%- endif %}
+    {%- if manifest %}
+    delete from {{ load.schema }}.load_rejects where source_table = '{{ load.source_table }}' and line_number is null;
+      {%- for file_name in manifest.skipped %}
+    insert into {{ load.schema }}.load_rejects (load_id, source_table, file_name, line_number, reason, raw_line)
+    values ('{{ invocation_id }}', '{{ load.source_table }}', {{ sql_string(file_name) }}, null,
+        'not read: only .json files are loaded', null);
+      {%- endfor %}
     {%- endif %}
     {{ load_audit_insert_sql(load, result) }};
   {% endcall %}
@@ -111,19 +126,19 @@
     value too long for its column is a reject, never cut short in silence. -#}
 {% macro redshift_copy_sql(target, source_table, table, location, iam_role, manifest_url=none) -%}
   {%- set base = location.rstrip('/') -%}
-  {%- set json_format = "'" ~ base ~ "/log_json_path.json'" if source_table == 'staging_events' else "'auto ignorecase'" -%}
+  {%- set json_format = sql_string(base ~ '/log_json_path.json') if source_table == 'staging_events' else "'auto ignorecase'" -%}
   {%- set region = var('source_region') -%}
 copy {{ target }} (
     {%- for column in table.columns %}{{ column.name }}{{ ', ' if not loop.last }}{% endfor -%}
 )
-from '{{ manifest_url or base ~ '/' ~ table.prefix ~ '/' }}'
-iam_role {{ "'" ~ iam_role ~ "'" if iam_role else 'default' }}
+from {{ sql_string(manifest_url or base ~ '/' ~ table.prefix ~ '/') }}
+iam_role {{ sql_string(iam_role) if iam_role else 'default' }}
 format as json {{ json_format }}
 {%- if manifest_url %}
 manifest
 {%- endif %}
 {%- if region %}
-region '{{ region }}'
+region {{ sql_string(region) }}
 {%- endif %}
 maxerror {{ redshift_copy_maxerror() }}
 compupdate off

@@ -367,12 +367,13 @@ def test_a_bad_threshold_is_refused_and_audited(warehouse, small_dataset, max_re
 # Bookkeeping that cannot disagree with the data
 
 
-def test_a_locked_warehouse_is_one_clear_line(warehouse, small_dataset):
+@pytest.mark.parametrize(("module", "status"), [("sparkify.load", 2), ("sparkify.pipeline", 1)])
+def test_a_locked_warehouse_is_one_clear_line(warehouse, small_dataset, module, status):
     warehouse.load(small_dataset)
     with duckdb.connect(str(warehouse.path)):
-        result = warehouse.run("python", "-m", "sparkify.load", "--location", str(small_dataset))
+        result = warehouse.run("python", "-m", module, "--location", str(small_dataset))
 
-    assert result.returncode == 2
+    assert result.returncode == status
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"error: the warehouse {warehouse.env['SPARKIFY_DUCKDB_PATH']} is in use by ")
     assert f"(PID {os.getpid()})" in line

@@ -26,6 +26,7 @@ from redshift_double.connection import connect
 from redshift_double.server import create_database
 from test_data_test_watermarks import WATERMARKED_TESTS
 from test_incremental import most_played_song_files, move
+from test_load import count_lines, log_files
 
 from sparkify import generate
 
@@ -56,6 +57,9 @@ class RedshiftWarehouse:
         limit = [f"MAX_REJECTS={max_rejects}"] if max_rejects is not None else []
         return self.run("make", "--no-print-directory", "load", "TARGET=redshift", f"LOCATION={location}", *limit,
                         check=check)  # fmt: skip
+
+    def make_pipeline(self, location: str) -> subprocess.CompletedProcess:
+        return self.run("make", "--no-print-directory", "pipeline", "TARGET=redshift", f"LOCATION={location}")
 
     def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.run(str(BIN / "dbt"), *args, "--target", "redshift", check=check)
@@ -313,6 +317,50 @@ def test_a_bucket_in_another_region_loads(redshift, small_dataset):
 
     assert "Loaded staging_events" in result.stdout and "Loaded staging_songs" in result.stdout
     assert redshift.query("select distinct status from raw.load_audit") == [("loaded",)]
+
+
+def test_make_pipeline_copies_only_new_objects_from_a_bucket_in_another_region(redshift, small_dataset):
+    """make pipeline checks the location as make load does: COPY names the bucket's region,
+    and a second run finds nothing new in the ledger."""
+    bucket = f"{redshift.bucket}-eu"[-63:]
+    europe = emulated_s3(redshift.env["AWS_ENDPOINT_URL_S3"], "eu-west-1")
+    europe.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    location = redshift.upload(small_dataset, "data", bucket=bucket)
+
+    redshift.make_pipeline(location)
+    again = redshift.make_pipeline(location)
+
+    for source_table in ("staging_events", "staging_songs"):
+        assert f"Loaded {source_table} from {location}: 0 new or changed files of " in again.stdout
+    assert redshift.scalar("select count(*) from raw.staging_events") == count_lines(log_files(small_dataset))
+    assert redshift.scalar("select count(*) from analytics.songplays") > 0
+
+
+def test_a_prefix_with_a_quote_and_a_space_loads(redshift, small_dataset):
+    location = redshift.upload(small_dataset, "it's here")
+
+    redshift.make_load(location)
+
+    assert redshift.scalar("select count(*) from raw.staging_events") == count_lines(log_files(small_dataset))
+
+
+def test_a_full_refresh_copies_every_json_object_from_a_manifest_and_names_the_rest(redshift, small_dataset):
+    """As on DuckDB, an object that is not .json is named and recorded, not read; and the
+    ledger keeps every object's ETag, so the next load copies nothing."""
+    location = redshift.upload(small_dataset, "data")
+    not_json = "log_data/2018/11/2018-11-04-events.json.gz"
+    redshift.s3.put_object(Bucket=redshift.bucket, Key=f"data/{not_json}", Body=b"\x1f\x8b")
+
+    refreshed = redshift.run("make", "--no-print-directory", "load", "TARGET=redshift", f"LOCATION={location}",
+                             "FULL_REFRESH=1")  # fmt: skip
+    again = redshift.make_load(location)
+
+    assert f"1 files not read ({not_json}), see load_rejects" in refreshed.stdout
+    assert redshift.query("select file_name, reason from raw.load_rejects") == [
+        (not_json, "not read: only .json files are loaded")
+    ]
+    assert "Loaded staging_events from " + location + ": 0 new or changed files of " in again.stdout
+    assert redshift.scalar("select count(*) from raw.staging_events") == count_lines(log_files(small_dataset))
 
 
 def test_a_reject_names_the_compacted_part_and_keeps_redshifts_raw_line(redshift, small_dataset):

@@ -17,14 +17,16 @@ import boto3
 import psycopg2
 from botocore.exceptions import ClientError
 
+# A Redshift string literal: a quote is doubled, and a backslash escapes the next character.
+STRING = r"'(?:[^'\\]|''|\\.)*'"
 COPY_STATEMENT = re.compile(
-    r"^copy\s+(?P<table>[\w.\"]+)\s*(?:\((?P<columns>[^)]*)\))?\s*from\s+'(?P<source>s3://[^']*)'(?P<options>.*?);?\s*$",
+    rf"^copy\s+(?P<table>[\w.\"]+)\s*(?:\((?P<columns>[^)]*)\))?\s*from\s+(?P<source>{STRING})(?P<options>.*?);?\s*$",
     re.I | re.S,
 )
 OPTIONS = {
-    "iam_role": re.compile(r"iam_role\s+(?:default|'[^']*')", re.I),
-    "json": re.compile(r"(?:format\s+(?:as\s+)?)?json\s+(?:as\s+)?'(?P<value>[^']*)'", re.I),
-    "region": re.compile(r"region\s+(?:as\s+)?'(?P<value>[^']*)'", re.I),
+    "iam_role": re.compile(rf"iam_role\s+(?:default|{STRING})", re.I),
+    "json": re.compile(rf"(?:format\s+(?:as\s+)?)?json\s+(?:as\s+)?(?P<value>{STRING})", re.I),
+    "region": re.compile(rf"region\s+(?:as\s+)?(?P<value>{STRING})", re.I),
     "maxerror": re.compile(r"maxerror\s+(?:as\s+)?(?P<value>\d+)", re.I),
     "compupdate": re.compile(r"compupdate\s+(?:on|off|true|false|preset)", re.I),
     "statupdate": re.compile(r"statupdate\s+(?:on|off|true|false)", re.I),
@@ -42,6 +44,11 @@ MISSING = object()
 
 class CopyFailed(Exception):
     """The COPY fails as a whole, with Redshift's message."""
+
+
+def string_value(literal: str) -> str:
+    """The text of a Redshift string literal (STRING)."""
+    return re.sub(r"''|\\(.)", lambda escape: escape.group(1) or "'", literal[1:-1], flags=re.S)
 
 
 def is_copy_from_s3(statement: str) -> bool:
@@ -87,7 +94,7 @@ class Copy:
         columns = (
             [name.strip().strip('"').lower() for name in match["columns"].split(",")] if match["columns"] else None
         )
-        copy = cls(match["table"], columns, match["source"])
+        copy = cls(match["table"], columns, string_value(match["source"]))
         options = match["options"].strip()
         while options:
             for name, pattern in OPTIONS.items():
@@ -99,7 +106,7 @@ class Copy:
                     elif name == "manifest":
                         copy.manifest = True
                     elif name in ("json", "region"):
-                        setattr(copy, name, value)
+                        setattr(copy, name, string_value(value))
                     options = options[option.end() :].strip()
                     break
             else:
