@@ -143,6 +143,12 @@ class ListingError(RuntimeError):
     """A file or folder under the location could not be listed (a broken link, no permission)."""
 
 
+def absolute_location(location: str) -> str:
+    """A local location as an absolute path, an s3:// one as given. The ledger is kept per
+    location, so the same folder must have one name, however the command was given it."""
+    return location if location.startswith("s3://") else os.path.abspath(location)
+
+
 def dbt_target(target: str | None) -> str:
     """The target a dbt command runs on: the one given, else DBT_TARGET, else the profile's (local)."""
     return target or os.environ.get("DBT_TARGET", "local")
@@ -226,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-refresh", action="store_true", help="reload every file, not only new or changed ones")
     parser.add_argument("--target", help="dbt target (default: the profile's, local unless DBT_TARGET says)")
     args = parser.parse_args(argv)
+    args.location = absolute_location(args.location)
 
     target, target_args = dbt_target(args.target), ["--target", args.target] if args.target else []
     try:

@@ -26,6 +26,7 @@ def run(
     show: tuple[str, ...] = (),
     full_refresh: bool = False,
 ) -> bool:
+    location = load.absolute_location(location)
     common = ["--target", target] if target else []
     try:
         load.check_before_dbt(location, load.dbt_target(target))

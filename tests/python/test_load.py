@@ -416,3 +416,14 @@ def test_a_load_from_another_location_rereads_every_file(warehouse, small_datase
     assert warehouse.scalar("select count(*) from raw.staging_songs") == 4
     assert warehouse.scalar("select count(*) from raw.staging_events") == count_lines(log_files(moved))
     assert_bookkeeping_agrees(warehouse)
+
+
+def test_a_relative_path_and_an_absolute_path_to_one_folder_are_one_location(warehouse, small_dataset):
+    """make load's default is relative (data/generated), the Airflow DAG's absolute."""
+    warehouse.run("python", "-m", "sparkify.load", "--location", str(small_dataset))
+
+    result = warehouse.run("python", "-m", "sparkify.load", "--location", os.path.relpath(small_dataset, PROJECT_DIR))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the location changed from" not in result.stdout
+    assert [row[1] for row in latest_audit(warehouse)] == [0, 0]
