@@ -35,9 +35,14 @@ DEFAULT_DUCKDB_PATH = "data/sparkify.duckdb"
 SOURCE_FOLDERS = ("log_data", "song_data")
 
 
+def threshold(value: str) -> int | str:
+    """--max-rejects as given: a number, or the text, which the macro refuses with a failed audit row."""
+    return int(value) if re.fullmatch(r"-?\d+", value.strip()) else value
+
+
 def operation_args(
     location: str,
-    max_rejects: int | None = None,
+    max_rejects: int | str | None = None,
     full_refresh: bool = False,
     manifests: dict | None = None,
     listing: Path | None = None,
@@ -161,7 +166,9 @@ def prepare(location: str) -> None:
 
 
 class CannotStart(RuntimeError):
-    """Why a load cannot start, in one line; exit_status is the command's (2: the warehouse is in use)."""
+    """Why a load cannot start, in one line, and the command's exit status."""
+
+    WAREHOUSE_IN_USE = 2
 
     def __init__(self, message: str, exit_status: int = 1) -> None:
         super().__init__(message)
@@ -176,7 +183,7 @@ def check_before_dbt(location: str, target: str) -> None:
     if target == "local":
         problem = warehouse_lock_problem(Path(os.environ.get("SPARKIFY_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)))
         if problem:
-            raise CannotStart(problem, exit_status=2)
+            raise CannotStart(problem, exit_status=CannotStart.WAREHOUSE_IN_USE)
     if location.startswith("s3://"):
         from sparkify import aws
 
@@ -228,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         "--location", default=os.environ.get("SPARKIFY_RAW_LOCATION", DEFAULT_LOCATION),
         help="directory or s3:// prefix holding log_data/ and song_data/ (default: %(default)s)",
     )  # fmt: skip
-    parser.add_argument("--max-rejects", type=int, help="rejected lines allowed per source (default: the project var)")
+    parser.add_argument(
+        "--max-rejects", type=threshold, help="rejected lines allowed per source (default: the project var)"
+    )
     parser.add_argument("--full-refresh", action="store_true", help="reload every file, not only new or changed ones")
     parser.add_argument("--target", help="dbt target (default: the profile's, local unless DBT_TARGET says)")
     args = parser.parse_args(argv)
@@ -254,9 +263,28 @@ def main(argv: list[str] | None = None) -> int:
                 [*operation_args(args.location, args.max_rejects, args.full_refresh, manifests, listing), *target_args]
             )
     except (CannotStart, ListingError, LedgerError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_status if isinstance(error, CannotStart) else 1
+        return failed_to_start(error, args.location, args.max_rejects, args.full_refresh, args.target)
     return 0 if result.success else 1
+
+
+def failed_to_start(
+    error: Exception, location: str, max_rejects: int | str | None, full_refresh: bool, target: str | None
+) -> int:
+    """Report a load that could not start in one line, and leave its failed audit rows, as
+    the macro does for the problems it finds; a warehouse in use cannot take them. Returns
+    the exit status."""
+    status = error.exit_status if isinstance(error, CannotStart) else 1
+    if status != CannotStart.WAREHOUSE_IN_USE:
+        from dbt.cli.main import dbtRunner
+
+        args = {"location": location, "message": str(error), "max_rejects": max_rejects, "full_refresh": full_refresh}
+        dbtRunner().invoke([
+            "--quiet", "--no-write-json", "run-operation", "record_load_failure",
+            "--args", yaml.safe_dump(args, default_flow_style=True, width=1_000_000),
+            *(["--target", target] if target else []),
+        ])  # fmt: skip
+    print(f"error: {error}", file=sys.stderr)
+    return status
 
 
 def redshift_ledger(runner, target_args: list[str]) -> dict[str, dict[str, str]]:

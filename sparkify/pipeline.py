@@ -22,7 +22,7 @@ DAILY_BUILD = ("build", "--exclude-resource-type", "unit_test")
 def run(
     location: str,
     target: str | None = None,
-    max_rejects: int | None = None,
+    max_rejects: int | str | None = None,
     show: tuple[str, ...] = (),
     full_refresh: bool = False,
 ) -> bool:
@@ -31,7 +31,7 @@ def run(
     try:
         load.check_before_dbt(location, load.dbt_target(target))
     except load.CannotStart as error:
-        print(f"error: {error}", file=sys.stderr)
+        load.failed_to_start(error, location, max_rejects, full_refresh, target)
         return False
 
     started = time.monotonic()
@@ -51,7 +51,7 @@ def run(
             manifests = load.redshift_manifests(runner, location, full_refresh, target)
             listing = listed()
         except (load.CannotStart, load.ListingError, load.LedgerError) as error:
-            print(f"error: {error}", file=sys.stderr)
+            load.failed_to_start(error, location, max_rejects, full_refresh, target)
             return False
         steps = [
             ("load", load.operation_args(location, max_rejects, full_refresh, manifests, listing)),
@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sparkify.pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("--location", default="data/generated", help="directory or s3:// prefix of the raw JSON")
     parser.add_argument("--target", help="dbt target (default: the profile's, local unless DBT_TARGET says)")
-    parser.add_argument("--max-rejects", type=int, help="rejected lines allowed per source (default: the project var)")
+    parser.add_argument(
+        "--max-rejects", type=load.threshold, help="rejected lines allowed per source (default: the project var)"
+    )
     parser.add_argument("--full-refresh", action="store_true", help="reload every file and rebuild every model")
     parser.add_argument(
         "--show", action="append", default=[], metavar="ANALYSIS",

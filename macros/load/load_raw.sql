@@ -122,6 +122,19 @@ values (
 {%- endmacro %}
 
 
+{#- The failed audit rows of a load that `make load` or `make pipeline` could not start,
+    for a reason found before dbt ran (an s3:// location without its sources, a file that
+    cannot be listed):
+
+    dbt run-operation record_load_failure --args '{location: s3://bucket/x, message: ...}' -#}
+{% macro record_load_failure(location, message, max_rejects=none, full_refresh=false) %}
+  {%- set schema = var('raw_schema') -%}
+  {% do create_load_tables(schema) %}
+  {% do record_failed_load(schema, location | string, var('max_rejects') if max_rejects is none else max_rejects,
+                           full_refresh, message | string, modules.datetime.datetime.utcnow()) %}
+{% endmacro %}
+
+
 {#- A load that cannot start still leaves a trace: one failed audit row per source. -#}
 {% macro record_failed_load(schema, location, max_rejects, full_refresh, message, started_at) %}
   {% call statement('record_failed_load') %}

@@ -166,6 +166,19 @@ def test_make_load_from_s3_gives_the_same_tables_as_from_a_directory(s3, aws_env
     assert warehouse.query("select location from raw.load_audit order by finished_at desc limit 1") == [(location,)]
 
 
+def test_make_load_from_a_missing_prefix_fails_in_one_line_and_is_audited(s3, aws_env, warehouse):
+    location = f"s3://{s3.bucket}/nothing-here"
+    warehouse.env = {**warehouse.env, **aws_env}
+
+    result = warehouse.run("python", "-m", "sparkify.load", "--location", location)
+
+    problem = f"{location}/log_data/ has no JSON objects"
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"error: {problem}"]
+    audit = warehouse.query("select location, status, message from raw.load_audit")
+    assert audit == [(location, "failed", problem)] * 2
+
+
 def test_reading_s3_without_the_extensions_fails_clearly(s3, aws_env, warehouse):
     env = {**warehouse.env, **aws_env}
     env.pop("SPARKIFY_DUCKDB_EXTENSIONS", None)

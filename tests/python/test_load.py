@@ -289,11 +289,11 @@ def test_a_file_that_cannot_be_listed_stops_the_load_in_one_line(warehouse, smal
 
     result = warehouse.run("python", "-m", module, "--location", str(small_dataset))
 
+    problem = f"cannot list {small_dataset}: [Errno 2] No such file or directory: '{gone}'"
     assert result.returncode == 1
-    assert result.stderr.splitlines() == [
-        f"error: cannot list {small_dataset}: [Errno 2] No such file or directory: '{gone}'"
-    ]
-    assert not warehouse.path.exists()
+    assert result.stderr.splitlines() == [f"error: {problem}"]
+    assert [(row[4], row[5]) for row in latest_audit(warehouse)] == [("failed", problem)] * 2
+    assert warehouse.scalar("select count(*) from raw.staging_events") == 0
 
 
 # Arguments are data
@@ -362,6 +362,14 @@ def test_a_bad_threshold_is_refused_and_audited(warehouse, small_dataset, max_re
     audit = latest_audit(warehouse)
     assert [(row[0], row[4]) for row in audit] == [("staging_events", "failed"), ("staging_songs", "failed")]
     assert all(row[5].startswith(message) for row in audit)
+
+
+def test_make_load_refuses_a_threshold_that_is_not_a_number_and_audits_it(warehouse, small_dataset):
+    result = warehouse.run("python", "-m", "sparkify.load", "--location", str(small_dataset), "--max-rejects", "many")
+
+    assert result.returncode == 1
+    assert "max_rejects must be a whole number, 0 or more, got 'many'" in result.stdout
+    assert [row[4] for row in latest_audit(warehouse)] == ["failed", "failed"]
 
 
 # Bookkeeping that cannot disagree with the data
