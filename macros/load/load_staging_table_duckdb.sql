@@ -305,7 +305,6 @@
 
       select
           *,
-          len(list_filter(escaped_lines, line -> trim(line) <> '')) as line_count,
           case
               when len(list_filter(escaped_lines, line -> trim(line) <> '')) > 1 and json_valid(document)
                   then case json_type(document)

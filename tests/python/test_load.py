@@ -222,8 +222,10 @@ def test_a_json_array_or_a_pretty_printed_file_is_rejected_as_such(warehouse, sm
     (small_dataset / "log_data/array.json").write_text(json.dumps(records))
     pretty = json.dumps(records[:3], indent=2)
     (small_dataset / "log_data/pretty.json").write_text(pretty)
+    pretty_event = json.dumps(records[0], indent=2)
+    (small_dataset / "log_data/pretty_event.json").write_text(pretty_event)
 
-    warehouse.load(small_dataset, max_rejects=2)
+    warehouse.load(small_dataset, max_rejects=3)
 
     assert [(name, line, reason) for name, line, reason, _ in rejects(warehouse)] == [
         ("log_data/array.json", 1, f"a JSON array of {len(records):,} records, expected one object per line"),
@@ -232,6 +234,11 @@ def test_a_json_array_or_a_pretty_printed_file_is_rejected_as_such(warehouse, sm
             1,
             f"a pretty-printed JSON array of 3 records over {len(pretty.splitlines())} lines, "
             "expected one object per line",
+        ),
+        (
+            "log_data/pretty_event.json",
+            1,
+            f"a pretty-printed JSON document over {len(pretty_event.splitlines())} lines, expected one object per line",
         ),
     ]
 
