@@ -36,7 +36,9 @@
 
 
 {#- The newest loaded_at that the current test has passed on, or none: it has not passed
-    yet, its fingerprint changed, this is a full refresh, or var test_all_rows is true. -#}
+    yet, its fingerprint changed, this is a full refresh, var test_all_rows is true, or a
+    load has since taken events out of staging (raw.staging_deletions), after which the
+    incremental models are rebuilt whole and rows they had may have changed. -#}
 {% macro tested_through() %}
   {%- if not execute or flags.FULL_REFRESH or var('test_all_rows') -%}
     {{ return(none) }}
@@ -45,10 +47,15 @@
   {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
     {{ return(none) }}
   {%- endif -%}
+  {%- set deletions = source('sparkify', 'staging_deletions') -%}
+  {%- set deletions_recorded = adapter.get_relation(
+      database=deletions.database, schema=deletions.schema, identifier=deletions.identifier) is not none -%}
   {%- set test = graph.nodes[model.unique_id] -%}
   {%- set rows = run_query(
-      "select max(tested_through) from " ~ relation ~ " where test_id = " ~ sql_string(test.unique_id)
-      ~ " and fingerprint = '" ~ test_watermark_fingerprint(test) ~ "'").rows -%}
+      "select max(tested_through) from " ~ relation ~ " as watermarks where test_id = " ~ sql_string(test.unique_id)
+      ~ " and fingerprint = '" ~ test_watermark_fingerprint(test) ~ "'"
+      ~ ((" and not exists (select 1 from " ~ deletions ~ " as deletions where deletions.source_table = 'staging_events'"
+          ~ " and deletions.loaded_at > watermarks.tested_through)") if deletions_recorded else '')).rows -%}
   {{ return(rows[0][0] if rows else none) }}
 {% endmacro %}
 

@@ -30,8 +30,8 @@
     {% set previous_location = last_loaded_location(schema, source_table) %}
     {% set moved = previous_location is not none and previous_location != location.rstrip('/') %}
     {% if moved and not full_refresh %}
-      {% do log(source_table ~ ': the location changed from ' ~ previous_location ~ ', so every file is read again; '
-          ~ 'rebuild the marts with `make build FULL_REFRESH=1` so that they drop what is no longer there', info=true) %}
+      {% do log(source_table ~ ': the location changed from ' ~ previous_location ~ ', so every file is read again, '
+          ~ 'and the next build rebuilds the marts from what is there', info=true) %}
     {% endif %}
     {% set load = {
         'schema': schema, 'source_table': source_table, 'table': table, 'location': location.rstrip('/'),
@@ -94,6 +94,22 @@
 
 {% macro redshift__sql_string(value) -%}
   {{ return("'" ~ (value | string).replace("\\", "\\\\").replace("'", "''") ~ "'") }}
+{%- endmacro %}
+
+
+{#- The insert of the load's staging_deletions row, as SQL text, for the adapter's load
+    transaction: `rows_deleted`, a query of the number of rows that leave, run before they
+    do; no row when none leaves. -#}
+{% macro staging_deletion_insert_sql(load, rows_deleted) -%}
+insert into {{ load.schema }}.staging_deletions (source_table, load_id, loaded_at, rows_deleted)
+select * from (
+    select
+        '{{ load.source_table }}' as source_table,
+        '{{ invocation_id }}' as load_id,
+        cast('{{ load.loaded_at.isoformat(sep=' ') }}' as timestamp) as loaded_at,
+        ({{ rows_deleted }}) as rows_deleted
+) as deletion
+where rows_deleted > 0
 {%- endmacro %}
 
 

@@ -412,12 +412,18 @@
   {% call statement('record_' ~ load.source_table) %}
     {%- if result.status == 'loaded' %}
       {%- if replace_all %}
+    {{ staging_deletion_insert_sql(load, 'select count(*) from ' ~ staging) }};
     -- Nothing to keep: the scratch table becomes the staging table, with no copy.
     drop table {{ staging }};
     alter table {{ scratch }} drop column load_problem;
     alter table {{ scratch }} rename to {{ load.source_table }};
     delete from {{ load.schema }}.loaded_files where source_table = '{{ load.source_table }}';
       {%- else %}
+    {#- Rows of the changed files that the new versions do not hold again. -#}
+    {{ staging_deletion_insert_sql(load,
+        'select count(*) from (select * exclude (loaded_at) from ' ~ staging
+        ~ ' where source_file in (select file_name from pending_files) except select * exclude (loaded_at, load_problem) from '
+        ~ scratch ~ ') as deleted') }};
     delete from {{ staging }} where source_file in (select file_name from pending_files);
     insert into {{ staging }} select * exclude (load_problem) from {{ scratch }};
     delete from {{ load.schema }}.loaded_files

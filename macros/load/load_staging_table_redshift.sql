@@ -64,6 +64,7 @@
   {% call statement('record_' ~ load.source_table) %}
     {%- if status == 'loaded' and copy_id is not none %}
       {%- if replace %}
+    {{ staging_deletion_insert_sql(load, 'select count(*) from ' ~ load.schema ~ '.' ~ load.source_table) }};
     delete from {{ load.schema }}.{{ load.source_table }};
     delete from {{ load.schema }}.loaded_files where source_table = '{{ load.source_table }}';
       {%- endif %}

@@ -93,6 +93,12 @@
         {'name': 'load_id', 'type': 'varchar(64)'},
         {'name': 'loaded_at', 'type': 'timestamp'},
     ]},
+    'staging_deletions': {'columns': [
+        {'name': 'source_table', 'type': 'varchar(64)'},
+        {'name': 'load_id', 'type': 'varchar(64)'},
+        {'name': 'loaded_at', 'type': 'timestamp'},
+        {'name': 'rows_deleted', 'type': 'bigint'},
+    ]},
   }) %}
 {% endmacro %}
 

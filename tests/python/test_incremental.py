@@ -120,3 +120,22 @@ def test_a_changed_song_file_unmatches_the_plays_of_its_old_song(warehouse, tmp_
 
     assert mart_hashes(warehouse) == incremental
     assert still_matched == 0
+
+
+def test_a_day_sent_again_with_fewer_events_leaves_the_marts_as_a_full_rebuild(warehouse, tmp_path):
+    """The events that left staging with the changed file leave every mart too."""
+    location = tmp_path / "raw"
+    generate.generate(location, users=30, days=3, songs=40, match_rate=0.9, seed=13)
+    pipeline(warehouse, location)
+    day = sorted(location.glob("log_data/**/*.json"))[1]
+    lines = day.read_text().splitlines()
+    day.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
+
+    pipeline(warehouse, location)
+    incremental = mart_hashes(warehouse)
+    deleted = warehouse.query("select source_table, rows_deleted from raw.staging_deletions")
+
+    warehouse.dbt("build", "--full-refresh")
+
+    assert mart_hashes(warehouse) == incremental
+    assert deleted == [("staging_events", len(lines) - len(lines) // 2)]

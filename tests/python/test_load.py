@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import duckdb
@@ -108,6 +109,24 @@ def test_a_new_day_is_read_alone_and_a_changed_file_replaces_its_rows(warehouse,
     source_file = changed.relative_to(small_dataset)
     assert warehouse.scalar(f"select count(*) from raw.staging_events where source_file = '{source_file}'") == 5
     assert_bookkeeping_agrees(warehouse)
+
+
+def test_only_rows_that_leave_staging_are_recorded_as_deleted(warehouse, small_dataset):
+    """A file read again unchanged (a new modification time) takes no row away; a full reload
+    takes every earlier row away, as far as the marts can tell."""
+    warehouse.load(small_dataset)
+    later = time.time() + 10
+    os.utime(log_files(small_dataset)[0], (later, later))
+    touched = warehouse.load(small_dataset)
+    events = count_lines(log_files(small_dataset))
+
+    warehouse.load(small_dataset, full_refresh=True)
+
+    assert "1 new or changed files of 3" in touched.stdout
+    assert warehouse.query("select source_table, rows_deleted from raw.staging_deletions order by 1") == [
+        ("staging_events", events),
+        ("staging_songs", 5),
+    ]
 
 
 def test_a_file_gone_from_the_location_keeps_its_rows_and_is_reported(warehouse, small_dataset):

@@ -1,0 +1,36 @@
+{#- dbt's should_full_refresh (the model's full_refresh config, else --full-refresh), and
+    true as well for an incremental model when a load took event rows out of staging after
+    the newest row the model holds (raw.staging_deletions): a changed log file that lost
+    lines, or a full reload. A merge adds and updates but cannot take those rows away, so
+    the model is rebuilt whole, as `dbt build --full-refresh` would build it. Song rows that
+    leave need no rebuild: songplays matches their plays again itself. -#}
+{% macro should_full_refresh() %}
+  {%- set configured = config.get('full_refresh') -%}
+  {%- if configured is not none -%}
+    {{ return(configured) }}
+  {%- endif -%}
+  {{ return(flags.FULL_REFRESH or events_left_staging_since_last_build()) }}
+{% endmacro %}
+
+
+{#- Whether a load deleted event rows from staging after the current incremental model
+    was last built; false at parse time, for other materializations and for a model not
+    built yet. Asked several times per model (each is_incremental), so the answer is kept
+    in the node's context (`model`, a dict built for each compile and each run). -#}
+{% macro events_left_staging_since_last_build() %}
+  {%- if not execute or model.config.materialized != 'incremental' -%}
+    {{ return(false) }}
+  {%- endif -%}
+  {%- if 'sparkify_events_left_staging' not in model -%}
+    {%- set deletions = source('sparkify', 'staging_deletions') -%}
+    {%- set built = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}
+    {%- set recorded = adapter.get_relation(
+        database=deletions.database, schema=deletions.schema, identifier=deletions.identifier) -%}
+    {%- set deleted = built is not none and recorded is not none and run_query(
+        "select count(*) from " ~ deletions ~ " where source_table = 'staging_events' and loaded_at > "
+        ~ "(select coalesce(max(built.loaded_at), cast('1900-01-01' as timestamp)) from " ~ this ~ " as built)"
+    ).columns[0].values()[0] > 0 -%}
+    {%- do model.update({'sparkify_events_left_staging': deleted}) -%}
+  {%- endif -%}
+  {{ return(model['sparkify_events_left_staging']) }}
+{% endmacro %}
