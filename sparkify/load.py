@@ -159,12 +159,6 @@ def dbt_target(target: str | None) -> str:
     return target or os.environ.get("DBT_TARGET", "local")
 
 
-def prepare(location: str) -> None:
-    """What the macro needs from the environment before it can read an s3:// location."""
-    if location.startswith("s3://"):
-        os.environ.setdefault(duckdb_extensions.ENV_VAR, duckdb_extensions.env_value())
-
-
 class CannotStart(RuntimeError):
     """Why a load cannot start, in one line, and the command's exit status."""
 
@@ -179,7 +173,7 @@ def check_before_dbt(location: str, target: str) -> None:
     """What `make load` and `make pipeline` check before dbt starts, raising CannotStart: the
     DuckDB warehouse is free, and an s3:// location has its sources. For s3://, it also sets
     SPARKIFY_SOURCE_REGION to the bucket's region, which Redshift's COPY must name when it is
-    not the cluster's."""
+    not the cluster's, and tells DuckDB where its S3 extensions are."""
     if target == "local":
         problem = warehouse_lock_problem(Path(os.environ.get("SPARKIFY_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)))
         if problem:
@@ -192,7 +186,7 @@ def check_before_dbt(location: str, target: str) -> None:
             os.environ.setdefault("SPARKIFY_SOURCE_REGION", aws.bucket_region(aws.boto3.client("s3"), location))
         except aws.AWS_ERRORS as error:
             raise CannotStart(str(error)) from error
-    prepare(location)
+        os.environ.setdefault(duckdb_extensions.ENV_VAR, duckdb_extensions.env_value())
 
 
 def redshift_manifests(runner, location: str, full_refresh: bool, target: str | None) -> dict | None:

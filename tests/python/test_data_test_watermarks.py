@@ -68,33 +68,37 @@ def test_a_new_event_is_checked_against_its_whole_session_and_the_failure_stays(
     assert "FAIL 1 assert_a_session_belongs_to_one_user" in again.stdout, again.stdout
 
 
-def test_rows_tested_before_are_read_again_only_when_asked(warehouse, tmp_path):
+UNIQUE_SONGPLAYS = ["--select", "songplays,test_name:unique"]
+
+
+def built_with_a_tested_duplicate(warehouse, tmp_path: Path) -> Path:
+    """A built location whose songplays hold a duplicate among rows already tested (put there
+    by hand), which the watermarked unique test therefore does not read; returns the location."""
     root, _ = built_days(tmp_path, days=2)
     assert warehouse.pipeline(root).returncode == 0
-    # A duplicate that slipped in among rows that were already tested (by hand, here).
     with duckdb.connect(str(warehouse.path)) as connection:
         connection.execute("insert into analytics.songplays select * from analytics.songplays limit 1")
-    unique_test = ["--select", "songplays,test_name:unique"]
+    assert warehouse.dbt("test", *UNIQUE_SONGPLAYS, check=False).returncode == 0
+    return root
 
-    assert warehouse.dbt("test", *unique_test, check=False).returncode == 0
-    every_row = warehouse.dbt("test", *unique_test, "--vars", "{test_all_rows: true}", check=False)
+
+def test_rows_tested_before_are_read_again_only_when_asked(warehouse, tmp_path):
+    built_with_a_tested_duplicate(warehouse, tmp_path)
+
+    every_row = warehouse.dbt("test", *UNIQUE_SONGPLAYS, "--vars", "{test_all_rows: true}", check=False)
+
     assert every_row.returncode != 0
     assert "FAIL 1 unique_songplays_songplay_id" in every_row.stdout, every_row.stdout
 
 
 def test_after_a_load_takes_events_out_of_staging_every_row_is_tested_again(warehouse, tmp_path):
     """The marts are then rebuilt whole, so rows tested before may have changed."""
-    root, _ = built_days(tmp_path, days=2)
-    assert warehouse.pipeline(root).returncode == 0
-    with duckdb.connect(str(warehouse.path)) as connection:
-        connection.execute("insert into analytics.songplays select * from analytics.songplays limit 1")
-    unique_test = ["--select", "songplays,test_name:unique"]
-    assert warehouse.dbt("test", *unique_test, check=False).returncode == 0
+    root = built_with_a_tested_duplicate(warehouse, tmp_path)
     day = sorted(root.glob("log_data/**/*.json"))[0]
     day.write_text("\n".join(day.read_text().splitlines()[1:]) + "\n")
 
     warehouse.load(root)
-    after_the_load = warehouse.dbt("test", *unique_test, check=False)
+    after_the_load = warehouse.dbt("test", *UNIQUE_SONGPLAYS, check=False)
 
     assert after_the_load.returncode != 0
     assert "FAIL 1 unique_songplays_songplay_id" in after_the_load.stdout, after_the_load.stdout
