@@ -27,8 +27,7 @@
     {%- set recorded = adapter.get_relation(
         database=deletions.database, schema=deletions.schema, identifier=deletions.identifier) -%}
     {%- set deleted = built is not none and recorded is not none and run_query(
-        "select count(*) from " ~ deletions ~ " where source_table = 'staging_events' and loaded_at > "
-        ~ "(select coalesce(max(built.loaded_at), cast('1900-01-01' as timestamp)) from " ~ this ~ " as built)"
+        "select count(*) from " ~ deletions ~ " where source_table = 'staging_events' and " ~ loaded_since_last_build()
     ).columns[0].values()[0] > 0 -%}
     {%- do model.update({'sparkify_events_left_staging': deleted}) -%}
   {%- endif -%}
