@@ -24,6 +24,11 @@ export SPARKIFY_RAW_LOCATION = $(LOCATION)
 MAX_REJECTS ?=
 # FULL_REFRESH=1 reloads every file and rebuilds every model; by default only what is new.
 FULL_REFRESH ?=
+# Knobs of `make upload` (LOCAL to DEST) and `make stage` (SOURCE to DEST). Like LOCATION, they
+# reach the command through the environment, so any path or prefix works.
+LOCAL ?= data/generated
+SOURCE ?= s3://udacity-dend
+export LOCAL SOURCE DEST
 # Knobs of `make data`.
 USERS ?= 100
 DAYS ?= 30
@@ -55,9 +60,10 @@ AIRFLOW_INSTALLED := $(AIRFLOW_VENV)/.installed
 AIRFLOW_PORT ?= 8080
 # `make airflow`'s settings: .venv-airflow first on PATH (standalone starts its parts by name),
 # the project's DAG, SQLite metadata in .airflow/, 4 worker processes rather than 32, the UI on
-# localhost only, no telemetry, and absolute paths, since Cosmos runs dbt in a temporary copy
-# of the project.
-AIRFLOW_ENV = PATH=$(CURDIR)/$(AIRFLOW_VENV)/bin:$$PATH \
+# localhost only, no telemetry, and an absolute warehouse path, since Cosmos runs dbt in a
+# temporary copy of the project. The load task runs in the project, so SPARKIFY_RAW_LOCATION
+# (exported above, never written into the shell line) may be relative.
+AIRFLOW_ENV = PATH=$(abspath $(AIRFLOW_VENV))/bin:$$PATH \
   AIRFLOW_HOME=$(CURDIR)/.airflow \
   AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/orchestration/dags \
   AIRFLOW__CORE__LOAD_EXAMPLES=False \
@@ -66,8 +72,7 @@ AIRFLOW_ENV = PATH=$(CURDIR)/$(AIRFLOW_VENV)/bin:$$PATH \
   AIRFLOW__API__HOST=127.0.0.1 \
   AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
   AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
-  SPARKIFY_DUCKDB_PATH=$(CURDIR)/data/sparkify.duckdb \
-  SPARKIFY_RAW_LOCATION='$(if $(filter s3://%,$(LOCATION)),$(LOCATION),$(abspath $(LOCATION)))'
+  SPARKIFY_DUCKDB_PATH=$(CURDIR)/data/sparkify.duckdb
 # Terraform uses a local provider mirror when this machine has one (offline), else the registry.
 TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
@@ -132,10 +137,10 @@ load: install ## Load new or changed raw JSON from LOCATION (directory or s3:// 
 	$(BIN)/python -m sparkify.load $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(if $(FULL_REFRESH),--full-refresh)
 
 upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/prefix, song files compacted
-	$(BIN)/python -m sparkify.aws upload '$(or $(LOCAL),data/generated)' '$(DEST)'
+	$(BIN)/python -m sparkify.aws upload "$$LOCAL" "$$DEST"
 
 stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to DEST=s3://bucket/prefix, songs compacted
-	$(BIN)/python -m sparkify.aws stage '$(or $(SOURCE),s3://udacity-dend)' '$(DEST)'
+	$(BIN)/python -m sparkify.aws stage "$$SOURCE" "$$DEST"
 
 build: install ## Build and test the star schema, unit tests included (dbt build; FULL_REFRESH=1 rebuilds the incremental models)
 	$(DBT) build $(if $(FULL_REFRESH),--full-refresh)
@@ -185,7 +190,7 @@ airflow: install $(AIRFLOW_INSTALLED) ## Airflow standalone with the daily DAG o
 	@# Cosmos renders the DAG from the manifest that dbt parse writes; with the same settings and
 	@# flags as its tasks, they reuse this parse.
 	@$(AIRFLOW_ENV) $(DBT) parse --quiet --profile sparkify --target $(TARGET)
-	@echo "Airflow UI: http://localhost:$(AIRFLOW_PORT)  (DAG sparkify_daily; target $(TARGET), raw JSON from $(LOCATION))"
+	@echo "Airflow UI: http://localhost:$(AIRFLOW_PORT)  (DAG sparkify_daily; target $(TARGET), raw JSON from $$SPARKIFY_RAW_LOCATION)"
 	@echo "Log in as admin; the password is in .airflow/simple_auth_manager_passwords.json.generated (written at first start). Ctrl-C stops it."
 	@$(AIRFLOW_ENV) airflow standalone
 

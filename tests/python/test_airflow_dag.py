@@ -167,6 +167,27 @@ def test_every_task_logs_its_failure(parsed):
     assert all(task["has_failure_callback"] for task in parsed["local"]["dag"]["tasks"].values())
 
 
+def test_make_airflow_hands_the_dag_any_location_as_given(run_warehouse, tmp_path):
+    """make airflow passes LOCATION through the environment; here to a stand-in for Airflow
+    (AIRFLOW_VENV names a venv whose airflow prints what the DAG would read)."""
+    venv = tmp_path / "airflow-venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / ".installed").touch()
+    stand_in = venv / "bin/airflow"
+    stand_in.write_text("#!/bin/sh\nprintf '%s\\n' \"$SPARKIFY_RAW_LOCATION\"\n")
+    stand_in.chmod(0o755)
+    location = str(tmp_path / 'Bob\'s "logs"')
+
+    result = subprocess.run(
+        ["make", "--no-print-directory", "airflow", f"AIRFLOW_VENV={venv}", f"LOCATION={location}"],
+        cwd=PROJECT_DIR, env=run_warehouse.env, capture_output=True, text=True,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"raw JSON from {location})" in result.stdout
+    assert result.stdout.splitlines()[-1] == location
+
+
 def test_on_redshift_it_reads_the_env_file_and_runs_in_parallel(parsed):
     assert parsed["redshift"]["import_errors"] == {}
     dag = parsed["redshift"]["dag"]

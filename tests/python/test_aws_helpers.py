@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +165,24 @@ def test_make_load_from_s3_gives_the_same_tables_as_from_a_directory(s3, aws_env
     assert staging_rows(warehouse) == from_directory
     assert len(from_directory["staging_events"]) == 8056 and len(from_directory["staging_songs"]) == 71
     assert warehouse.query("select location from raw.load_audit order by finished_at desc limit 1") == [(location,)]
+
+
+def test_make_upload_and_stage_take_paths_and_prefixes_with_quotes_and_spaces(s3, aws_env, small_dataset, tmp_path):
+    local = tmp_path / "it's here"
+    shutil.copytree(small_dataset, local)
+    uploaded, staged = f"s3://{s3.bucket}/Bob's data", f"s3://{s3.bucket}/a copy"
+
+    def make(*args: str) -> None:
+        result = subprocess.run(["make", "--no-print-directory", *args], cwd=PROJECT_DIR,
+                                env={**os.environ, **aws_env}, capture_output=True, text=True)  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    make("upload", f"LOCAL={local}", f"DEST={uploaded}")
+    make("stage", f"SOURCE={uploaded}", f"DEST={staged}")
+
+    for prefix in ("Bob's data/", "a copy/"):
+        assert len(keys(s3, prefix + "log_data/")) == 3
+        assert keys(s3, prefix + "log_json_path.json") == [prefix + "log_json_path.json"]
 
 
 def test_make_load_from_a_missing_prefix_fails_in_one_line_and_is_audited(s3, aws_env, warehouse):
