@@ -6,7 +6,8 @@
     cannot vouch for (not JSON, not an object, not UTF-8, a value of the wrong type or too
     long) is read again by the precise path, line by line, which keeps every bad line
     with its file, line number and reason. DuckDB streams the reads, so memory does not
-    grow with the data. -#}
+    grow with the data; only a file with a bad line is held whole, and one too large for
+    memory_limit fails its source in one line (duckdb_precise_path). -#}
 {% macro duckdb__load_staging_table(load) %}
   {%- set table = load.table -%}
   {%- if load.location.startswith('s3://') -%}
@@ -45,7 +46,11 @@
   {%- set suspect = run_query('select count(distinct source_file) from ' ~ scratch ~ ' where load_problem is not null').rows[0][0] -%}
   {%- if suspect > 0 %}
     {% do log('  ' ~ load.source_table ~ ': ' ~ suspect ~ ' files need a line-by-line read', info=true) %}
-    {% do duckdb_precise_path(load, scratch) %}
+    {%- set too_large = duckdb_precise_path(load, scratch) -%}
+    {%- if too_large -%}
+      {% do return(duckdb_record_load(load, files, {
+          'status': 'failed', 'rows_loaded': 0, 'rows_rejected': 0, 'message': too_large}, scratch)) %}
+    {%- endif -%}
   {%- endif %}
 
   {%- set counts = run_query(
@@ -242,8 +247,25 @@
 
 {#- The precise path: the files flagged by the fast path lose their rows in the scratch
     table and are read again line by line, in chunks: good lines go back to the scratch
-    table, bad ones to new_rejects with their line number and reason. -#}
+    table, bad ones to new_rejects with their line number and reason. DuckDB reads a file
+    whole to split it into lines, which takes about twice its size within memory_limit and
+    as much again outside it: so a chunk is at most a quarter of memory_limit, and a suspect
+    file larger than that fails its source in one line, where DuckDB would run out of
+    memory. Nothing is lost: the source keeps its rows and the file stays unread. Returns
+    that failure's message, or none. -#}
 {% macro duckdb_precise_path(load, scratch) %}
+  {%- set limit = run_query(duckdb_memory_limit_bytes_sql()).rows[0] -%}
+  {%- set largest_file = (limit[0] / 4) | int -%}
+  {%- set too_large = run_query(
+      "select file_name, file_size from pending_files where file_size > " ~ largest_file
+      ~ " and file_name in (select distinct source_file from " ~ scratch ~ " where load_problem is not null)"
+      ~ " order by file_size desc").rows -%}
+  {%- if too_large -%}
+    {%- do return(too_large[0][0] ~ ' (' ~ '%.0f' | format(too_large[0][1] / 1048576) ~ ' MiB'
+        ~ (' and ' ~ (too_large | length - 1) ~ ' more' if too_large | length > 1 else '')
+        ~ ') has bad lines, and finding them reads a file whole, which fits in a quarter of DuckDB\'s memory_limit ('
+        ~ limit[1] ~ ') at most: split the file, or raise memory_limit (SPARKIFY_DUCKDB_MEMORY_LIMIT in the example profile)') -%}
+  {%- endif -%}
   {% call statement('suspect_files_' ~ load.source_table) %}
     create or replace temp table suspect_files as
     with flagged as (
@@ -252,7 +274,7 @@
     select
         pending_files.path,
         flagged.file_name,
-        floor(sum(pending_files.file_size) over (order by flagged.file_name rows unbounded preceding) / 67108864) as chunk_no
+        floor(sum(pending_files.file_size) over (order by flagged.file_name rows unbounded preceding) / {{ [67108864, largest_file] | min }}) as chunk_no
     from flagged
     inner join pending_files on flagged.file_name = pending_files.file_name;
     delete from {{ scratch }} where source_file in (select file_name from suspect_files);
@@ -263,6 +285,9 @@
     {% call statement('precise_path_' ~ load.source_table) %}
       create or replace temp table precise_lines as
       {{ duckdb_precise_path_select(load) }};
+    {% endcall %}
+    {% do duckdb_pretty_printed_documents(load) %}
+    {% call statement('precise_path_rows_' ~ load.source_table) %}
       insert into {{ scratch }}
       select
           {%- for column in load.table.columns %}
@@ -280,12 +305,24 @@
     {% endcall %}
     {% do adapter.commit() %}
   {%- endfor %}
+  {% do return(none) %}
+{% endmacro %}
+
+
+{#- DuckDB's memory_limit in bytes, and as DuckDB writes it (such as '953.6 MiB'). -#}
+{% macro duckdb_memory_limit_bytes_sql() %}
+  with setting as (select current_setting('memory_limit') as written)
+  select
+      cast(string_split(written, ' ')[1] as double) * case string_split(written, ' ')[2]
+          when 'KiB' then 1024 when 'MiB' then 1048576 when 'GiB' then 1073741824
+          when 'TiB' then 1099511627776 else 1 end,
+      written
+  from setting
 {% endmacro %}
 
 
 {#- Every non-blank line of the files in the variable suspect_paths, with its number and
-    either its values as text or the reason it cannot be loaded. A file that is one JSON
-    document spread over several lines (pretty-printed) is one reject, said as such. -#}
+    either its values as text or the reason it cannot be loaded. -#}
 {% macro duckdb_precise_path_select(load) %}
   {%- set columns = load.table.columns -%}
   with files as (
@@ -294,27 +331,8 @@
           substr(filename, {{ load.location | length + 2 }}) as source_file,
           -- Blob to text writes every byte outside printable ASCII as \xNN, so a file that is
           -- not UTF-8 can still be split into lines and each line decoded on its own.
-          string_split(cast(content as varchar), '\x0A') as escaped_lines,
-          -- The file as one document, without a byte-order mark, when it is UTF-8.
-          regexp_replace(try(decode(content)), '^\x{FEFF}', '') as document
+          string_split(cast(content as varchar), '\x0A') as escaped_lines
       from read_blob(getvariable('suspect_paths'))
-
-  ),
-
-  documents as (
-
-      select
-          *,
-          case
-              when len(list_filter(escaped_lines, line -> trim(line) <> '')) > 1 and json_valid(document)
-                  then case json_type(document)
-                      when 'ARRAY' then 'a pretty-printed JSON array of ' || format('{:,}', json_array_length(document))
-                          || ' records over ' || format('{:,}', len(escaped_lines)) || ' lines, expected one object per line'
-                      else 'a pretty-printed JSON document over ' || format('{:,}', len(escaped_lines))
-                          || ' lines, expected one object per line'
-                  end
-          end as document_problem
-      from files
 
   ),
 
@@ -324,8 +342,7 @@
           source_file,
           generate_subscripts(escaped_lines, 1) as line_number,
           unnest(escaped_lines) as escaped_line
-      from documents
-      where document_problem is null
+      from files
 
   ),
 
@@ -377,24 +394,52 @@
           found_values
       from parsed
 
-  ),
+  )
 
-  document_rows as (
+  select * from line_rows
+{% endmacro %}
+
+
+{#- A file that is one JSON document spread over several lines (pretty-printed) is one
+    reject, said as such, in place of its lines in precise_lines. Only a file of several
+    lines whose first line is not valid JSON can be one: a first line that is a JSON value
+    on its own cannot begin a longer document. Such files are read whole once more. -#}
+{% macro duckdb_pretty_printed_documents(load) %}
+  {% do run_query(
+      "set variable document_paths = (select list(suspect_files.path) from suspect_files inner join ("
+      ~ " select source_file from precise_lines group by source_file"
+      ~ " having count(*) > 1 and arg_min(reason, line_number) = 'not valid JSON'"
+      ~ ") as candidates on suspect_files.file_name = candidates.source_file)") %}
+  {%- if run_query("select coalesce(len(getvariable('document_paths')), 0)").rows[0][0] > 0 %}
+    {% call statement('pretty_printed_' ~ load.source_table) %}
+      create or replace temp table pretty_printed as
+      with documents as (
+
+          select
+              substr(filename, {{ load.location | length + 2 }}) as source_file,
+              -- The file as one document, without a byte-order mark, when it is UTF-8.
+              regexp_replace(try(decode(content)), '^\x{FEFF}', '') as document
+          from read_blob(getvariable('document_paths'))
+
+      )
 
       select
           source_file,
           1 as line_number,
           document as raw_line,
-          document_problem as reason,
+          case json_type(document)
+              when 'ARRAY' then 'a pretty-printed JSON array of ' || format('{:,}', json_array_length(document))
+                  || ' records over '
+              else 'a pretty-printed JSON document over '
+          end || format('{:,}', length(document) - length(replace(document, chr(10), '')) + 1)
+              || ' lines, expected one object per line' as reason,
           null as found_values
       from documents
-      where document_problem is not null
-
-  )
-
-  select * from line_rows
-  union all
-  select * from document_rows
+      where json_valid(document);
+      delete from precise_lines where source_file in (select source_file from pretty_printed);
+      insert into precise_lines select * from pretty_printed;
+    {% endcall %}
+  {%- endif %}
 {% endmacro %}
 
 

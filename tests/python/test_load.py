@@ -226,6 +226,57 @@ def test_a_line_that_is_not_utf8_is_one_reject(warehouse, small_dataset):
     assert warehouse.scalar("select count(*) from raw.staging_events") == total_events
 
 
+def grow_with_a_bad_line(log_file: Path, size: int) -> int:
+    """Repeats the file's events until it holds about `size` bytes, with one line that is not
+    UTF-8 in the middle; returns the number of good lines."""
+    events = log_file.read_bytes().splitlines()
+    repeats = size // sum(len(event) + 1 for event in events) + 1
+    lines = events * repeats
+    lines.insert(len(lines) // 2, b'{"artist": "caf\xe9"}')
+    log_file.write_bytes(b"\n".join(lines))
+    return len(lines) - 1
+
+
+def test_a_large_file_with_a_bad_line_loads_within_the_memory_limit(warehouse, small_dataset):
+    """The line-by-line read holds about two copies of a file within DuckDB's memory_limit: a
+    file just under its bound (a quarter of the limit) loads, its bad line rejected."""
+    warehouse.env = {**warehouse.env, "SPARKIFY_DUCKDB_MEMORY_LIMIT": "256MB"}  # 244.1 MiB, so 61 MiB files
+    log_file = log_files(small_dataset)[0]
+    good_lines = grow_with_a_bad_line(log_file, 60 * 2**20)
+    other_lines = count_lines(log_files(small_dataset)[1:])
+
+    warehouse.load(small_dataset, max_rejects=1)
+
+    [(name, _, reason, _)] = rejects(warehouse)
+    assert (name, reason) == (str(log_file.relative_to(small_dataset)), "not valid UTF-8")
+    assert warehouse.scalar("select count(*) from raw.staging_events") == good_lines + other_lines
+
+
+def test_a_file_too_large_to_read_line_by_line_fails_its_source_in_one_line(warehouse, small_dataset):
+    warehouse.env = {**warehouse.env, "SPARKIFY_DUCKDB_MEMORY_LIMIT": "256MB"}
+    log_file = log_files(small_dataset)[0]
+    grow_with_a_bad_line(log_file, 70 * 2**20)
+    name = str(log_file.relative_to(small_dataset))
+
+    result = warehouse.load(small_dataset, max_rejects=1, check=False)
+
+    message = (
+        f"{name} (70 MiB) has bad lines, and finding them reads a file whole, which fits in a quarter of "
+        "DuckDB's memory_limit (244.1 MiB) at most: split the file, or raise memory_limit "
+        "(SPARKIFY_DUCKDB_MEMORY_LIMIT in the example profile)"
+    )
+    assert result.returncode != 0
+    assert f"Load failed for staging_events ({message})" in result.stdout
+    assert "Out of Memory" not in result.stdout + result.stderr
+    assert latest_audit(warehouse) == [
+        ("staging_events", 3, 0, 0, "failed", message),
+        ("staging_songs", 5, 5, 0, "loaded", None),
+    ]
+    # Nothing is lost: no event row, no ledger row, so the next load reads every log file again.
+    assert warehouse.scalar("select count(*) from raw.staging_events") == 0
+    assert warehouse.scalar("select count(*) from raw.loaded_files where source_table = 'staging_events'") == 0
+
+
 def test_a_byte_order_mark_is_ignored(warehouse, small_dataset):
     log_file = log_files(small_dataset)[0]
     log_file.write_bytes(b"\xef\xbb\xbf" + log_file.read_bytes())
