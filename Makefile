@@ -22,8 +22,13 @@ LOCATION ?= data/generated
 export SPARKIFY_RAW_LOCATION = $(LOCATION)
 # Rejected lines allowed per source; empty means the project's var max_rejects (0).
 MAX_REJECTS ?=
-# FULL_REFRESH=1 reloads every file and rebuilds every model; by default only what is new.
+# FULL_REFRESH=1 reloads every file and rebuilds every model; by default (empty or 0) only
+# what is new. Anything else is refused: a typo must not cost a full reload.
 FULL_REFRESH ?=
+ifneq ($(filter-out 0 1,$(FULL_REFRESH)),)
+  $(error FULL_REFRESH=$(FULL_REFRESH): say 1 to reload and rebuild everything, or 0 (the default) for only what is new)
+endif
+FULL_REFRESH_FLAG := $(if $(filter 1,$(FULL_REFRESH)),--full-refresh)
 # Knobs of `make upload` (LOCAL to DEST) and `make stage` (SOURCE to DEST). Like LOCATION, they
 # reach the command through the environment, so any path or prefix works.
 LOCAL ?= data/generated
@@ -134,7 +139,7 @@ data: $(INSTALLED) ## Generate a seeded sample into data/generated (USERS, DAYS,
 	$(BIN)/python -m sparkify.generate --out data/generated --users $(USERS) --days $(DAYS) --songs $(SONGS) --seed $(SEED)
 
 load: install ## Load new or changed raw JSON from LOCATION (directory or s3:// prefix) into staging (TARGET, MAX_REJECTS, FULL_REFRESH)
-	$(BIN)/python -m sparkify.load $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(if $(FULL_REFRESH),--full-refresh)
+	$(BIN)/python -m sparkify.load $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(FULL_REFRESH_FLAG)
 
 upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/prefix, song files compacted
 	$(BIN)/python -m sparkify.aws upload "$$LOCAL" "$$DEST"
@@ -143,13 +148,13 @@ stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to
 	$(BIN)/python -m sparkify.aws stage "$$SOURCE" "$$DEST"
 
 build: install ## Build and test the star schema, unit tests included (dbt build; FULL_REFRESH=1 rebuilds the incremental models)
-	$(DBT) build $(if $(FULL_REFRESH),--full-refresh)
+	$(DBT) build $(FULL_REFRESH_FLAG)
 
 freshness: install ## How long since the last successful load: dbt source freshness on load_audit
 	$(DBT) source freshness
 
 pipeline: install ## Load LOCATION, build, run the data tests and summarise, in one dbt process; unit tests are left to make build and make test (TARGET, MAX_REJECTS, FULL_REFRESH)
-	$(BIN)/python -m sparkify.pipeline --location "$$SPARKIFY_RAW_LOCATION" $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(if $(FULL_REFRESH),--full-refresh)
+	$(BIN)/python -m sparkify.pipeline --location "$$SPARKIFY_RAW_LOCATION" $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(FULL_REFRESH_FLAG)
 
 demo: install data ## The whole pipeline on DuckDB from generated data, with two analyses
 	$(BIN)/python -m sparkify.pipeline --location data/generated --show most_played_songs --show busiest_weekday

@@ -164,6 +164,19 @@ def test_full_refresh_reloads_every_file(warehouse, small_dataset):
     assert_bookkeeping_agrees(warehouse)
 
 
+def test_make_takes_full_refresh_as_1_or_0_and_refuses_anything_else(warehouse, small_dataset):
+    warehouse.make("load", f"LOCATION={small_dataset}")
+
+    again = warehouse.make("load", f"LOCATION={small_dataset}", "FULL_REFRESH=0")
+    assert "0 new or changed files of 3" in again.stdout
+    full = warehouse.make("load", f"LOCATION={small_dataset}", "FULL_REFRESH=1")
+    assert "3 new or changed files of 3" in full.stdout
+    with pytest.raises(AssertionError) as refused:
+        warehouse.make("load", f"LOCATION={small_dataset}", "FULL_REFRESH=no")
+    assert "FULL_REFRESH=no: say 1 to reload and rebuild everything, or 0 (the default)" in str(refused.value)
+    assert warehouse.scalar("select count(*) from raw.load_audit") == 3 * 2  # the refused one ran nothing
+
+
 # Lines that must never be lost in silence
 
 
