@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR
@@ -54,6 +56,36 @@ def test_after_the_pipeline_dbt_artifacts_describe_its_build(warehouse, real_sam
     results = json.loads((PROJECT_DIR / "target/run_results.json").read_text())
     assert results["args"]["which"] == "build"
     assert {result["unique_id"].split(".")[0] for result in results["results"]} >= {"model", "test"}
+
+
+def test_make_lint_renders_the_models_against_an_empty_warehouse(real_sample_build, tmp_path):
+    """sqlfluff's dbt templater renders each model against the warehouse: beside a built one,
+    as after `make demo`, it would lint the incremental branches instead of the full build's
+    SQL, and fail. Stand-ins for ruff and sqlfluff (BIN names their folder) say what sqlfluff
+    would render against."""
+    warehouse, _ = real_sample_build
+    stand_ins = tmp_path / "bin"
+    stand_ins.mkdir()
+    (stand_ins / "ruff").write_text("#!/bin/sh\n")
+    (stand_ins / "sqlfluff").write_text(
+        "#!/bin/sh\n"
+        'echo "renders against $SPARKIFY_DUCKDB_PATH"\n'
+        'ls -A "$(dirname "$SPARKIFY_DUCKDB_PATH")" | sed "s/^/beside /"\n'
+    )
+    for stand_in in stand_ins.iterdir():
+        stand_in.chmod(0o755)
+
+    result = subprocess.run(
+        ["make", "--no-print-directory", "lint", f"BIN={stand_ins}"],
+        cwd=PROJECT_DIR, env=warehouse.env, capture_output=True, text=True,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    said = [line for line in result.stdout.splitlines() if line.startswith(("renders against ", "beside "))]
+    assert len(said) == 1, said  # a warehouse in a folder of its own, empty
+    rendered_against = Path(said[0].removeprefix("renders against "))
+    assert rendered_against != Path(warehouse.env["SPARKIFY_DUCKDB_PATH"])
+    assert not rendered_against.parent.exists(), "make lint leaves no empty warehouse behind"
 
 
 def test_summary_reports_the_tables(real_sample_build):
