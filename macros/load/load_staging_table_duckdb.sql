@@ -261,9 +261,10 @@
       ~ " and file_name in (select distinct source_file from " ~ scratch ~ " where load_problem is not null)"
       ~ " order by file_size desc").rows -%}
   {%- if too_large -%}
-    {%- do return(too_large[0][0] ~ ' (' ~ '%.0f' | format(too_large[0][1] / 1048576) ~ ' MiB'
-        ~ (' and ' ~ (too_large | length - 1) ~ ' more' if too_large | length > 1 else '')
-        ~ ') has bad lines, and finding them reads a file whole, which fits in a quarter of DuckDB\'s memory_limit ('
+    {%- set more = too_large | length - 1 -%}
+    {%- do return(too_large[0][0] ~ ' (' ~ '%.0f' | format(too_large[0][1] / 1048576) ~ ' MiB)'
+        ~ (' and ' ~ more ~ ' more such files have' if more else ' has')
+        ~ ' bad lines, and finding them reads a file whole, which fits in a quarter of DuckDB\'s memory_limit ('
         ~ limit[1] ~ ') at most: split the file, or raise memory_limit (SPARKIFY_DUCKDB_MEMORY_LIMIT in the example profile)') -%}
   {%- endif -%}
   {% call statement('suspect_files_' ~ load.source_table) %}
