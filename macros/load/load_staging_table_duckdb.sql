@@ -249,10 +249,11 @@
     table and are read again line by line, in chunks: good lines go back to the scratch
     table, bad ones to new_rejects with their line number and reason. DuckDB reads a file
     whole to split it into lines, which takes about twice its size within memory_limit and
-    as much again outside it: so a chunk is at most a quarter of memory_limit, and a suspect
-    file larger than that fails its source in one line, where DuckDB would run out of
-    memory. Nothing is lost: the source keeps its rows and the file stays unread. Returns
-    that failure's message, or none. -#}
+    as much again outside it. So a suspect file larger than a quarter of memory_limit fails
+    its source in one line, where DuckDB would run out of memory (nothing is lost: the
+    source keeps its rows and the file stays unread), and the chunks stay below half of it:
+    a chunk holds less than its nominal size, at most an eighth, plus its largest file.
+    Returns that failure's message, or none. -#}
 {% macro duckdb_precise_path(load, scratch) %}
   {%- set limit = run_query(duckdb_memory_limit_bytes_sql()).rows[0] -%}
   {%- set largest_file = (limit[0] / 4) | int -%}
@@ -275,7 +276,7 @@
     select
         pending_files.path,
         flagged.file_name,
-        floor(sum(pending_files.file_size) over (order by flagged.file_name rows unbounded preceding) / {{ [67108864, largest_file] | min }}) as chunk_no
+        floor(sum(pending_files.file_size) over (order by flagged.file_name rows unbounded preceding) / {{ [67108864, (limit[0] / 8) | int] | min }}) as chunk_no
     from flagged
     inner join pending_files on flagged.file_name = pending_files.file_name;
     delete from {{ scratch }} where source_file in (select file_name from suspect_files);
