@@ -9,27 +9,30 @@
   {%- if configured is not none -%}
     {{ return(configured) }}
   {%- endif -%}
-  {{ return(flags.FULL_REFRESH or events_left_staging_since_last_build()) }}
+  {{ return(flags.FULL_REFRESH or rows_left_staging_since_last_build('staging_events')) }}
 {% endmacro %}
 
 
-{#- Whether a load deleted event rows from staging after the current incremental model
-    was last built; false at parse time, for other materializations and for a model not
-    built yet. Asked several times per model (each is_incremental), so the answer is kept
-    in the node's context (`model`, a dict built for each compile and each run). -#}
-{% macro events_left_staging_since_last_build() %}
+{#- Whether a load deleted rows of the raw table `source_table` (staging_events or
+    staging_songs) after the current incremental model was last built; false at parse time,
+    for other materializations and for a model not built yet. Asked several times per model
+    (each is_incremental), so the answer is kept in the node's context (`model`, a dict
+    built for each compile and each run). -#}
+{% macro rows_left_staging_since_last_build(source_table) %}
   {%- if not execute or model.config.materialized != 'incremental' -%}
     {{ return(false) }}
   {%- endif -%}
-  {%- if 'sparkify_events_left_staging' not in model -%}
+  {%- set answer = 'sparkify_rows_left_' ~ source_table -%}
+  {%- if answer not in model -%}
     {%- set deletions = source('sparkify', 'staging_deletions') -%}
     {%- set built = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}
     {%- set recorded = adapter.get_relation(
         database=deletions.database, schema=deletions.schema, identifier=deletions.identifier) -%}
     {%- set deleted = built is not none and recorded is not none and run_query(
-        "select count(*) from " ~ deletions ~ " where source_table = 'staging_events' and " ~ loaded_since_last_build()
+        "select count(*) from " ~ deletions ~ " where source_table = '" ~ source_table ~ "' and "
+        ~ loaded_since_last_build()
     ).columns[0].values()[0] > 0 -%}
-    {%- do model.update({'sparkify_events_left_staging': deleted}) -%}
+    {%- do model.update({answer: deleted}) -%}
   {%- endif -%}
-  {{ return(model['sparkify_events_left_staging']) }}
+  {{ return(model[answer]) }}
 {% endmacro %}

@@ -27,6 +27,13 @@ songs as (
 
 {% if is_incremental() %}
 
+{#- Song rows loaded since the last build (a new or changed song file), and song rows that
+    left staging without one (a changed file that lost them): with neither, no match can
+    have changed, and the plays need no second look. -#}
+{%- set new_songs = execute and run_query(
+    'select count(*) from ' ~ ref('stg_sparkify__songs') ~ ' where ' ~ loaded_since_last_build()
+).columns[0].values()[0] > 0 %}
+
 -- A play is built again when one of its deliveries is new, when a new song file may match
 -- it, or when its song changed or left staging; every delivery of such a play is read, so
 -- the result is the full build's.
@@ -36,9 +43,7 @@ changed_plays as (
     from events
     where page = 'NextSong' and {{ loaded_since_last_build() }}
 
-    {%- if execute and run_query(
-        'select count(*) from ' ~ ref('stg_sparkify__songs') ~ ' where ' ~ loaded_since_last_build()
-    ).columns[0].values()[0] > 0 %}
+    {%- if new_songs %}
 
     union
 
@@ -51,11 +56,12 @@ changed_plays as (
     where events.page = 'NextSong' and {{ loaded_since_last_build('songs.loaded_at') }}
     {%- endif %}
 
+    {%- if new_songs or rows_left_staging_since_last_build('staging_songs') %}
+
     union
 
     -- Plays matched to a song that changed or left staging (its file changed, or a full
-    -- reload dropped it): that match may no longer hold. Not behind the check above: a song
-    -- can leave with no song row new.
+    -- reload dropped it): that match may no longer hold.
     select built.user_id, built.session_id, built.item_in_session
     from {{ this }} as built
     left join (
@@ -64,6 +70,7 @@ changed_plays as (
     ) as unchanged_songs
         on built.song_id = unchanged_songs.song_id
     where built.song_id is not null and unchanged_songs.song_id is null
+    {%- endif %}
 
 ),
 
