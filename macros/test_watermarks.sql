@@ -99,6 +99,9 @@
     {{ return('') }}
   {%- endif -%}
   {%- set relation = test_watermarks_relation() -%}
+  {#- A build of the staging model alone (an Airflow task) comes before any mart, and so
+      before the marts' schema, which holds the watermarks. -#}
+  {% do adapter.create_schema(relation) %}
   {% call statement('record_test_watermarks') %}
     create table if not exists {{ relation }} (
         test_id varchar(512) not null,

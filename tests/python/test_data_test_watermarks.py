@@ -21,6 +21,11 @@ WATERMARKED_TESTS = {
     "unique_time_start_time",
     "assert_songplays_reconcile_with_nextsong_events",
     "assert_a_session_belongs_to_one_user",
+    "not_null_stg_sparkify__events_session_id",
+    "not_null_stg_sparkify__events_item_in_session",
+    "accepted_values_stg_sparkify__events_level__free__paid",
+    "not_null_stg_sparkify__events_page",
+    "not_null_stg_sparkify__events_event_at",
 }
 
 
@@ -43,6 +48,21 @@ def test_a_passing_build_records_how_far_each_watermarked_test_has_read(warehous
     assert {test_id.split(".")[2] for test_id, _ in recorded} == WATERMARKED_TESTS
     newest_load = warehouse.scalar("select max(loaded_at) from raw.staging_events")
     assert {tested_through for _, tested_through in recorded} == {newest_load}
+
+
+def test_the_staging_model_built_alone_records_its_watermarks(warehouse, real_sample):
+    """As the Airflow DAG builds it: in a task of its own, before any mart, so before the
+    schema that holds the watermarks exists."""
+    warehouse.load(real_sample)
+    # The two tests that also read marts are tasks of their own in the DAG.
+    marts_tests = ["assert_songplays_reconcile_with_nextsong_events", "assert_a_session_belongs_to_one_user"]
+    warehouse.dbt("build", "--select", "stg_sparkify__events", "--exclude", *marts_tests,
+                  "--exclude-resource-type", "unit_test")  # fmt: skip
+
+    recorded = warehouse.query("select test_id from analytics.data_test_watermarks")
+    assert {test_id.split(".")[2] for (test_id,) in recorded} == {
+        name for name in WATERMARKED_TESTS if "stg_sparkify__events" in name
+    }
 
 
 def test_a_new_event_is_checked_against_its_whole_session_and_the_failure_stays(warehouse, tmp_path):
