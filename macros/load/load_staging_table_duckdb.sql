@@ -256,18 +256,6 @@
     Returns that failure's message, or none. -#}
 {% macro duckdb_precise_path(load, scratch) %}
   {%- set limit = run_query(duckdb_memory_limit_bytes_sql()).rows[0] -%}
-  {%- set largest_file = (limit[0] / 4) | int -%}
-  {%- set too_large = run_query(
-      "select file_name, file_size from pending_files where file_size > " ~ largest_file
-      ~ " and file_name in (select distinct source_file from " ~ scratch ~ " where load_problem is not null)"
-      ~ " order by file_size desc").rows -%}
-  {%- if too_large -%}
-    {%- set more = too_large | length - 1 -%}
-    {%- do return(too_large[0][0] ~ ' (' ~ '%.0f' | format(too_large[0][1] / 1048576) ~ ' MiB)'
-        ~ (' and ' ~ more ~ ' more such files have' if more else ' has')
-        ~ ' bad lines, and finding them reads a file whole, which fits in a quarter of DuckDB\'s memory_limit ('
-        ~ limit[1] ~ ') at most: split the file, or raise memory_limit (SPARKIFY_DUCKDB_MEMORY_LIMIT in the example profile)') -%}
-  {%- endif -%}
   {% call statement('suspect_files_' ~ load.source_table) %}
     create or replace temp table suspect_files as
     with flagged as (
@@ -276,9 +264,22 @@
     select
         pending_files.path,
         flagged.file_name,
+        pending_files.file_size,
         floor(sum(pending_files.file_size) over (order by flagged.file_name rows unbounded preceding) / {{ [67108864, (limit[0] / 8) | int] | min }}) as chunk_no
     from flagged
     inner join pending_files on flagged.file_name = pending_files.file_name;
+  {% endcall %}
+  {%- set too_large = run_query(
+      "select file_name, file_size from suspect_files where file_size > " ~ (limit[0] / 4) | int
+      ~ " order by file_size desc").rows -%}
+  {%- if too_large -%}
+    {%- set more = too_large | length - 1 -%}
+    {%- do return(too_large[0][0] ~ ' (' ~ '%.0f' | format(too_large[0][1] / 1048576) ~ ' MiB)'
+        ~ (' and ' ~ more ~ ' more such files have' if more else ' has')
+        ~ ' bad lines, and finding them reads a file whole, which fits in a quarter of DuckDB\'s memory_limit ('
+        ~ limit[1] ~ ') at most: split the file, or raise memory_limit (SPARKIFY_DUCKDB_MEMORY_LIMIT in the example profile)') -%}
+  {%- endif -%}
+  {% call statement('suspect_rows_' ~ load.source_table) %}
     delete from {{ scratch }} where source_file in (select file_name from suspect_files);
   {% endcall %}
   {% do adapter.commit() %}
