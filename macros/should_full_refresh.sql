@@ -1,15 +1,18 @@
 {#- dbt's should_full_refresh (the model's full_refresh config, else --full-refresh), and
-    true as well for an incremental model when a load took event rows out of staging after
-    the newest row the model holds (raw.staging_deletions): a changed log file that lost
-    lines, or a full reload. A merge adds and updates but cannot take those rows away, so
-    the model is rebuilt whole, as `dbt build --full-refresh` would build it. Song rows that
-    leave need no rebuild: songplays matches their plays again itself. -#}
+    true as well for an incremental model when a load took rows of the raw table it is built
+    from out of staging after the newest row the model holds (raw.staging_deletions): a
+    changed file that lost lines, or a full reload. A merge adds and updates but cannot take
+    those rows away, so the model is rebuilt whole, as `dbt build --full-refresh` would build
+    it. That table is staging_events, or the one a model names in meta rebuilt_when_rows_leave
+    (songs and artists: staging_songs). Song rows that leave need no rebuild of songplays: it
+    matches their plays again itself. -#}
 {% macro should_full_refresh() %}
   {%- set configured = config.get('full_refresh') -%}
   {%- if configured is not none -%}
     {{ return(configured) }}
   {%- endif -%}
-  {{ return(flags.FULL_REFRESH or rows_left_staging_since_last_build('staging_events')) }}
+  {%- set source_table = config.get('meta', {}).get('rebuilt_when_rows_leave', 'staging_events') -%}
+  {{ return(flags.FULL_REFRESH or rows_left_staging_since_last_build(source_table)) }}
 {% endmacro %}
 
 

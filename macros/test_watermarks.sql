@@ -37,8 +37,9 @@
 
 {#- The newest loaded_at that the current test has passed on, or none: it has not passed
     yet, its fingerprint changed, this is a full refresh, var test_all_rows is true, or a
-    load has since taken events out of staging (raw.staging_deletions), after which the
-    incremental models are rebuilt whole and rows they had may have changed. -#}
+    load has since changed rows that were tested without loading them again: it took rows
+    out of staging (raw.staging_deletions), after which models are rebuilt whole, or it
+    loaded song rows, which change the song of plays loaded before. -#}
 {% macro tested_through() %}
   {%- if not execute or flags.FULL_REFRESH or var('test_all_rows') -%}
     {{ return(none) }}
@@ -54,8 +55,10 @@
   {%- set rows = run_query(
       "select max(tested_through) from " ~ relation ~ " as watermarks where test_id = " ~ sql_string(test.unique_id)
       ~ " and fingerprint = '" ~ test_watermark_fingerprint(test) ~ "'"
-      ~ ((" and not exists (select 1 from " ~ deletions ~ " as deletions where deletions.source_table = 'staging_events'"
-          ~ " and deletions.loaded_at > watermarks.tested_through)") if deletions_recorded else '')).rows -%}
+      ~ " and not exists (select 1 from " ~ source('sparkify', 'staging_songs') ~ " as songs"
+      ~ " where songs.loaded_at > watermarks.tested_through)"
+      ~ ((" and not exists (select 1 from " ~ deletions ~ " as deletions"
+          ~ " where deletions.loaded_at > watermarks.tested_through)") if deletions_recorded else '')).rows -%}
   {{ return(rows[0][0] if rows else none) }}
 {% endmacro %}
 

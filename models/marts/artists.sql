@@ -1,10 +1,25 @@
-{{ config(sort='artist_id') }}
+{{ config(
+    materialized='incremental',
+    unique_key='artist_id',
+    incremental_strategy='merge',
+    on_schema_change='fail',
+    sort='artist_id',
+    meta={'rebuilt_when_rows_leave': 'staging_songs'},
+) }}
 
 with
 
 songs as (
 
     select * from {{ ref('stg_sparkify__songs') }}
+    {%- if is_incremental() %}
+    -- The artists with a newly loaded song row are built again from all their songs; a run
+    -- with no new song row builds none. Song rows that left staging rebuild the table.
+    where artist_id in (
+        select artist_id from {{ ref('stg_sparkify__songs') }}
+        where {{ loaded_since_last_build() }}
+    )
+    {%- endif %}
 
 ),
 
@@ -22,7 +37,8 @@ ranked as (
                 artist_name,
                 artist_location,
                 song_id
-        ) as completeness_rank
+        ) as completeness_rank,
+        max(loaded_at) over (partition by artist_id) as latest_loaded_at
     from songs
 
 ),
@@ -34,7 +50,8 @@ final as (
         cast(artist_name as varchar(1024)) as name,
         cast(artist_location as varchar(1024)) as location,
         cast(artist_latitude as double precision) as latitude,
-        cast(artist_longitude as double precision) as longitude
+        cast(artist_longitude as double precision) as longitude,
+        cast(latest_loaded_at as timestamp) as loaded_at
     from ranked
     where completeness_rank = 1
 

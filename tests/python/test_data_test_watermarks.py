@@ -16,6 +16,9 @@ WATERMARKED_TESTS = {
     "relationships_songplays_start_time__start_time__ref_time_",
     "relationships_songplays_user_id__user_id__ref_users_",
     "relationships_songplays_user_agent__user_agent__ref_user_agents_",
+    "relationships_songplays_song_id__song_id__ref_songs_",
+    "relationships_songplays_artist_id__artist_id__ref_artists_",
+    "songplays_song_and_artist_are_null_together",
     "accepted_values_songplays_level__free__paid",
     "unique_sessions_session_id",
     "unique_time_start_time",
@@ -122,3 +125,25 @@ def test_after_a_load_takes_events_out_of_staging_every_row_is_tested_again(ware
 
     assert after_the_load.returncode != 0
     assert "FAIL 1 unique_songplays_songplay_id" in after_the_load.stdout, after_the_load.stdout
+
+
+def test_after_a_load_brings_song_rows_every_row_is_tested_again(warehouse, tmp_path):
+    """A song file that arrives matches plays loaded before and changes their song."""
+    root, _ = built_days(tmp_path, days=2)
+    assert warehouse.pipeline(root).returncode == 0
+    # A tested play whose song is not a song: the watermarked test does not read it.
+    with duckdb.connect(str(warehouse.path)) as connection:
+        connection.execute("update analytics.songplays set song_id = 'SONOTASONG' where songplay_id = "
+                           "(select min(songplay_id) from analytics.songplays where song_id is not null)")  # fmt: skip
+    songs_of_plays = ["--select", "relationships_songplays_song_id__song_id__ref_songs_"]
+    assert warehouse.dbt("test", *songs_of_plays, check=False).returncode == 0
+    song = json.loads(next(root.glob("song_data/**/*.json")).read_text())
+    late_song = root / "song_data/late/TRLATESONG.json"
+    late_song.parent.mkdir()
+    late_song.write_text(json.dumps({**song, "song_id": "SOLATESONG", "title": "A Late Song"}))
+
+    warehouse.load(root)
+    after_the_load = warehouse.dbt("test", *songs_of_plays, check=False)
+
+    assert after_the_load.returncode != 0
+    assert "FAIL 1 relationships_songplays_song_id" in after_the_load.stdout, after_the_load.stdout

@@ -44,25 +44,39 @@ def move(source: Path, root_from: Path, root_to: Path) -> None:
     shutil.move(source, target)
 
 
+def split_within_a_session(day: Path) -> tuple[Path, Path]:
+    """Cut a day's log file in two, in time order, where a session runs on over the cut."""
+    lines = day.read_text().splitlines(keepends=True)
+    sessions = [json.loads(line)["sessionId"] for line in lines]
+    cut = next(cut for cut in range(len(lines) // 2, len(lines)) if sessions[cut] in sessions[:cut])
+    first, second = day.with_name(f"{day.stem}-1.json"), day.with_name(f"{day.stem}-2.json")
+    first.write_text("".join(lines[:cut]))
+    second.write_text("".join(lines[cut:]))
+    day.unlink()
+    return first, second
+
+
 def test_appending_days_incrementally_equals_a_full_rebuild(warehouse, tmp_path):
-    full = tmp_path / "full"
+    full, held_back = tmp_path / "full", tmp_path / "held_back"
     generate.generate(full, users=30, days=6, songs=40, match_rate=0.9, seed=11)
-    held_back = tmp_path / "held_back"
-    days = sorted(full.glob("log_data/**/*.json"))
-    for day in days[3:]:
-        move(day, full, held_back)
+    days = [day.relative_to(full) for day in sorted(full.glob("log_data/**/*.json"))]
+    # A day that arrives after later ones: its users are built again from all their events.
+    late_day = days[1]
+    for day in [late_day, *days[3:]]:
+        move(full / day, full, held_back)
+    # A day in two parts: a session running over the cut continues in the second part.
+    first_part, second_part = (part.relative_to(held_back) for part in split_within_a_session(held_back / days[3]))
     # A song file arrives late: the plays of it that were loaded earlier must match it then.
     late_song = sorted(full.glob("song_data/**/*.json"))[0]
     move(late_song, full, held_back)
     # A day delivered twice, under another name: each play still counts once.
-    shutil.copy(days[0], days[0].with_name("redelivered-events.json"))
+    shutil.copy(full / days[0], (full / days[0]).with_name("redelivered-events.json"))
 
     pipeline(warehouse, full)
-    move(held_back / days[3].relative_to(full), held_back, full)
-    pipeline(warehouse, full)
-    for later in [*days[4:], late_song]:
-        move(held_back / later.relative_to(full), held_back, full)
-    pipeline(warehouse, full)
+    for arrivals in [[first_part], [second_part], [late_day, *days[4:], late_song.relative_to(full)]]:
+        for arrival in arrivals:
+            move(held_back / arrival, held_back, full)
+        pipeline(warehouse, full)
     incremental = mart_hashes(warehouse)
 
     warehouse.dbt("build", "--full-refresh")
