@@ -193,24 +193,24 @@ numbered_periods as (
 
 {% if is_incremental() -%}
 
--- Sessions of a continued period that its built part counted already.
+-- Sessions of a continued period (its number is the one its numbering continued) that its
+-- built part counted already.
 sessions_counted_before as (
 
     select
         numbered_events.user_id,
+        numbered_events.period_number,
         count(distinct numbered_events.session_id) as sessions
     from numbered_events
     inner join last_built_periods
-        on
-            numbered_events.user_id = last_built_periods.user_id
-            and numbered_events.continued_period_number = last_built_periods.period_number
-            and numbered_events.period_number = last_built_periods.period_number
+        on numbered_events.user_id = last_built_periods.user_id
     inner join earlier_session_events
         on
             numbered_events.user_id = earlier_session_events.user_id
             and numbered_events.session_id = earlier_session_events.session_id
             and earlier_session_events.event_at >= last_built_periods.started_at
-    group by numbered_events.user_id
+    where numbered_events.period_number = numbered_events.continued_period_number
+    group by numbered_events.user_id, numbered_events.period_number
 
 ),
 
@@ -231,11 +231,11 @@ periods as (
     left join last_built_periods
         on
             numbered_periods.user_id = last_built_periods.user_id
-            and numbered_periods.continued_period_number = last_built_periods.period_number
-            and numbered_periods.period_number = last_built_periods.period_number
+            and numbered_periods.period_number = numbered_periods.continued_period_number
     left join sessions_counted_before
         on
-            last_built_periods.user_id = sessions_counted_before.user_id
+            numbered_periods.user_id = sessions_counted_before.user_id
+            and numbered_periods.period_number = sessions_counted_before.period_number
 
     union all
 
