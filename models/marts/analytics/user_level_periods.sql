@@ -35,6 +35,7 @@ new_events as (
 
 ),
 
+-- The built periods of the users with a new event, which this run replaces (delete+insert).
 built_periods as (
 
     select * from {{ this }}
