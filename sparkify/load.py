@@ -26,7 +26,7 @@ from typing import TextIO
 import duckdb
 import yaml
 
-from sparkify import duckdb_extensions
+from sparkify import duckdb_extensions, jinja_code_cache
 
 DEFAULT_LOCATION = "data/generated"
 # The local target's warehouse, as profiles.example.yml resolves it.
@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             listed = stack.enter_context(local_listing(args.location, target))
             from dbt.cli.main import dbtRunner  # imported late: it takes seconds
 
+            jinja_code_cache.enable()
             runner = dbtRunner()
             if target == "redshift" and args.location.startswith("s3://"):
                 # The ledger is read with dbt; parsed once, for that and the load.

@@ -14,7 +14,7 @@ import contextlib
 import sys
 import time
 
-from sparkify import load
+from sparkify import jinja_code_cache, load
 
 DAILY_BUILD = ("build", "--exclude-resource-type", "unit_test")
 
@@ -41,6 +41,7 @@ def run(
         listed = stack.enter_context(load.local_listing(location, load.dbt_target(target)))
         from dbt.cli.main import dbtRunner  # imported here: it takes seconds, and --help should not wait
 
+        jinja_code_cache.enable()
         # The build writes manifest.json; the parse's would be overwritten.
         parsed = dbtRunner().invoke(["--quiet", "--no-write-json", "parse", *common])
         if not parsed.success:
