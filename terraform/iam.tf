@@ -54,6 +54,30 @@ resource "aws_iam_role_policy" "s3_read" {
         Effect   = "Allow"
         Action   = ["s3:GetBucketLocation"]
         Resource = [for bucket in local.read_buckets : "arn:aws:s3:::${bucket}"]
+      }],
+      # The COPY manifests in the project's load bucket (load_bucket.tf): read only, and only
+      # under manifests/. The loader's own credentials write them, never the cluster.
+      [{
+        Sid      = "ReadLoadManifests"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["arn:aws:s3:::${aws_s3_bucket.load.bucket}/${local.manifest_prefix}*"]
+      }],
+      [{
+        Sid       = "ListLoadManifests"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = "arn:aws:s3:::${aws_s3_bucket.load.bucket}"
+        Condition = { StringLike = { "s3:prefix" = [local.manifest_prefix, "${local.manifest_prefix}*"] } }
+      }],
+      # With a customer-managed key the manifests are encrypted with it, and reading them needs
+      # Decrypt through S3 (the AWS-managed key's policy already allows that).
+      var.kms_key_arn == null ? [] : [{
+        Sid       = "DecryptLoadManifests"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:ViaService" = "s3.${var.region}.amazonaws.com" } }
       }]
     )
   })

@@ -42,3 +42,13 @@ output "security_group_id" {
   description = "Security group guarding port 5439."
   value       = aws_security_group.redshift.id
 }
+
+output "load_bucket" {
+  description = "Bucket the project owns for the COPY manifests of each load; the cluster's role may read its manifests/ prefix."
+  value       = aws_s3_bucket.load.bucket
+}
+
+output "manifest_location" {
+  description = "S3 location (s3://bucket/manifests) where each load writes its COPY manifests, instead of the source bucket."
+  value       = "s3://${aws_s3_bucket.load.bucket}/${trimsuffix(local.manifest_prefix, "/")}"
+}

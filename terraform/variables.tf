@@ -192,6 +192,31 @@ variable "s3_read_sources" {
   }
 }
 
+variable "load_bucket_name" {
+  description = "Name of the bucket the project creates for the COPY manifests of each load; null derives it from cluster_identifier and the account id (<cluster_identifier>-load-<account id>)."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.load_bucket_name == null || (
+      can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.load_bucket_name))
+      && !can(regex("^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|--x-s3|--table-s3)$", var.load_bucket_name))
+    )
+    error_message = "load_bucket_name must be null or 3-63 lower-case letters, digits or hyphens, starting and ending with a letter or digit, without the prefixes and suffixes S3 reserves (no dots: they break TLS on virtual-hosted-style requests)."
+  }
+}
+
+variable "load_manifest_expiry_days" {
+  description = "Days after which the COPY manifests in the load bucket expire. A manifest is read only by the load that writes it."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.load_manifest_expiry_days >= 1 && var.load_manifest_expiry_days <= 365 && floor(var.load_manifest_expiry_days) == var.load_manifest_expiry_days
+    error_message = "load_manifest_expiry_days must be a whole number from 1 to 365."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource, beside Project and ManagedBy."
   type        = map(string)

@@ -6,6 +6,9 @@ mock_provider "aws" {
   mock_data "aws_subnets" {
     defaults = { ids = ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"] }
   }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read" }
   }
@@ -104,8 +107,74 @@ run "secure_defaults" {
     condition = alltrue(flatten([
       for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement :
       [for resource in flatten([statement.Resource]) : resource != "*" && startswith(resource, "arn:aws:s3:::udacity-dend")]
+      if !endswith(statement.Sid, "LoadManifests")
     ]))
     error_message = "The S3 policy must name the listed bucket only, with no * resource."
+  }
+
+  assert {
+    condition     = aws_s3_bucket.load.bucket == "sparkify-load-123456789012" && output.load_bucket == aws_s3_bucket.load.bucket
+    error_message = "The load bucket must be named after the cluster and the account."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_s3_bucket_public_access_block.load.bucket == aws_s3_bucket.load.id,
+      aws_s3_bucket_public_access_block.load.block_public_acls,
+      aws_s3_bucket_public_access_block.load.block_public_policy,
+      aws_s3_bucket_public_access_block.load.ignore_public_acls,
+      aws_s3_bucket_public_access_block.load.restrict_public_buckets,
+    ])
+    error_message = "The load bucket must block all public access."
+  }
+
+  assert {
+    condition     = [for rule in aws_s3_bucket_ownership_controls.load.rule : rule.object_ownership] == ["BucketOwnerEnforced"]
+    error_message = "The load bucket must disable ACLs (BucketOwnerEnforced)."
+  }
+
+  assert {
+    condition = aws_s3_bucket_server_side_encryption_configuration.load.bucket == aws_s3_bucket.load.id && [
+      for rule in aws_s3_bucket_server_side_encryption_configuration.load.rule : [
+        for default in rule.apply_server_side_encryption_by_default : default.sse_algorithm
+      ]
+    ] == [["aws:kms"]]
+    error_message = "The load bucket must be encrypted with KMS by default."
+  }
+
+  assert {
+    condition = [
+      for rule in aws_s3_bucket_lifecycle_configuration.load.rule : [for expiration in rule.expiration : expiration.days]
+      if rule.status == "Enabled" && [for filter in rule.filter : filter.prefix] == ["manifests/"]
+    ] == [[3]]
+    error_message = "Manifests must expire after load_manifest_expiry_days (3 by default)."
+  }
+
+  assert {
+    condition = anytrue([
+      for statement in jsondecode(aws_s3_bucket_policy.load.policy).Statement :
+      statement.Effect == "Deny" && statement.Principal == "*" && statement.Action == "s3:*"
+      && statement.Condition == { Bool = { "aws:SecureTransport" = "false" } }
+    ])
+    error_message = "The load bucket's policy must deny every request not made over TLS."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement : statement
+      if anytrue([for resource in flatten([statement.Resource]) : strcontains(resource, "sparkify-load-")])
+      ] == [
+      {
+        Sid      = "ReadLoadManifests", Effect = "Allow", Action = ["s3:GetObject"],
+        Resource = ["arn:aws:s3:::sparkify-load-123456789012/manifests/*"]
+      },
+      {
+        Sid       = "ListLoadManifests", Effect = "Allow", Action = ["s3:ListBucket"],
+        Resource  = "arn:aws:s3:::sparkify-load-123456789012",
+        Condition = { StringLike = { "s3:prefix" = ["manifests/", "manifests/*"] } }
+      },
+    ]
+    error_message = "The role may only read and list manifests/ of the load bucket."
   }
 
   assert {
@@ -141,6 +210,7 @@ run "secure_defaults" {
     condition = alltrue([
       output.host != null, output.port == 5439, output.database == "sparkify", output.cluster_identifier == "sparkify",
       output.iam_role_arn == aws_iam_role.redshift_s3_read.arn, output.region == "us-west-2", output.admin_secret_arn != null,
+      output.manifest_location == "s3://sparkify-load-123456789012/manifests",
     ])
     error_message = "The outputs the loader reads must all be present."
   }
@@ -158,6 +228,8 @@ run "multi_node_with_options" {
     final_snapshot_on_destroy  = false
     allowed_security_group_ids = ["sg-0123456789abcdef0"]
     s3_read_sources            = [{ bucket = "my-sparkify-copy", prefixes = ["raw/log_data/", "raw/song_data/"] }]
+    load_bucket_name           = "my-sparkify-manifests"
+    load_manifest_expiry_days  = 7
   }
 
   assert {
@@ -191,6 +263,70 @@ run "multi_node_with_options" {
     ])) == toset(["arn:aws:s3:::my-sparkify-copy/raw/log_data/*", "arn:aws:s3:::my-sparkify-copy/raw/song_data/*"])
     error_message = "GetObject must follow s3_read_sources."
   }
+
+  assert {
+    condition = aws_s3_bucket.load.bucket == "my-sparkify-manifests" && output.manifest_location == "s3://my-sparkify-manifests/manifests" && [
+      for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement : statement.Resource if statement.Sid == "ReadLoadManifests"
+    ] == [["arn:aws:s3:::my-sparkify-manifests/manifests/*"]]
+    error_message = "load_bucket_name must name the load bucket, its output and the role's grant."
+  }
+
+  assert {
+    condition = [
+      for rule in aws_s3_bucket_lifecycle_configuration.load.rule : [for expiration in rule.expiration : expiration.days] if rule.id == "expire-manifests"
+    ] == [[7]]
+    error_message = "Manifests must expire after load_manifest_expiry_days."
+  }
+
+  assert {
+    condition = [
+      for rule in aws_s3_bucket_server_side_encryption_configuration.load.rule : [
+        for default in rule.apply_server_side_encryption_by_default : default.kms_master_key_id
+      ]
+    ] == [[var.kms_key_arn]]
+    error_message = "The load bucket must be encrypted with the customer KMS key, like the cluster."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(aws_iam_role_policy.s3_read.policy).Statement : [statement.Action, statement.Resource] if statement.Sid == "DecryptLoadManifests"
+    ] == [[["kms:Decrypt"], var.kms_key_arn]]
+    error_message = "With a customer KMS key, the role must be able to decrypt the manifests."
+  }
+}
+
+run "derives_a_valid_load_bucket_name_from_a_long_cluster_identifier" {
+  command = plan
+
+  variables {
+    # 47 characters, the 45th a hyphen: truncated to 45, the hyphen must go.
+    cluster_identifier = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqr-st"
+  }
+
+  assert {
+    condition     = aws_s3_bucket.load.bucket == "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqr-load-123456789012"
+    error_message = "The derived load bucket name must fit in 63 characters without a double hyphen."
+  }
+}
+
+run "rejects_manifests_that_never_expire" {
+  command = plan
+
+  variables {
+    load_manifest_expiry_days = 0
+  }
+
+  expect_failures = [var.load_manifest_expiry_days]
+}
+
+run "rejects_an_invalid_load_bucket_name" {
+  command = plan
+
+  variables {
+    load_bucket_name = "My.Bucket"
+  }
+
+  expect_failures = [var.load_bucket_name]
 }
 
 run "rejects_open_ingress" {

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from aws_emulator import aws_emulator
 from conftest import PROJECT_DIR
+from moto.s3.models import s3_backends
 
 TERRAFORM_DIR = PROJECT_DIR / "terraform"
 TERRAFORM = shutil.which("terraform")
@@ -70,7 +71,7 @@ def test_configuration_is_valid(initialised):
 def test_mocked_terraform_tests_pass(initialised):
     result = terraform("test", "-no-color", cwd=initialised, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "10 passed, 0 failed" in result.stdout
+    assert "13 passed, 0 failed" in result.stdout
 
 
 def test_checkov_finds_no_failed_check():
@@ -125,9 +126,8 @@ def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
         outputs = {
             name: value["value"] for name, value in json.loads(terraform("output", "-json", cwd=workdir).stdout).items()
         }
-        assert {"host", "port", "database", "cluster_identifier", "iam_role_arn", "region", "admin_secret_arn"} <= set(
-            outputs
-        )
+        assert {"host", "port", "database", "cluster_identifier", "iam_role_arn", "region", "admin_secret_arn",
+                "load_bucket", "manifest_location"} <= set(outputs)  # fmt: skip
         assert all(outputs[name] not in ("", None) for name in outputs)
 
         cluster = boto3.client("redshift", **aws).describe_clusters(ClusterIdentifier=outputs["cluster_identifier"])[
@@ -142,6 +142,31 @@ def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
             (5439, 5439, ["198.51.100.7/32"])
         ]
 
+        # The manifests go to a private, encrypted bucket of the project's own, where they expire.
+        s3, bucket = boto3.client("s3", **aws), outputs["load_bucket"]
+        assert outputs["manifest_location"] == f"s3://{bucket}/manifests"
+        assert bucket == f"{outputs['cluster_identifier']}-load-123456789012"
+        assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+        encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert [rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for rule in encryption] == ["aws:kms"]
+        expiry = [
+            rule["Expiration"]["Days"]
+            for rule in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+            if rule.get("Filter", {}).get("Prefix") == "manifests/" and rule["Status"] == "Enabled"
+        ]
+        assert expiry == [3]
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        assert [s["Condition"] for s in policy["Statement"] if s["Effect"] == "Deny"] == [
+            {"Bool": {"aws:SecureTransport": "false"}}
+        ]
+        # A load's leftover manifest, which destroy must delete with the bucket (force_destroy).
+        # It goes in behind the API: moto applies the bucket policy's Deny without weighing its
+        # aws:SecureTransport condition, so it refuses every PutObject.
+        s3_backends["123456789012"]["global"].put_object(bucket, "manifests/staging_events.manifest", b"{}")
+        assert [obj["Key"] for obj in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [
+            "manifests/staging_events.manifest"
+        ]
+
         # The loader's env file is written from these outputs, with no copy-paste and no secret.
         env_file = tmp_path / ".env.redshift"
         subprocess.run(
@@ -153,6 +178,7 @@ def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
         assert written["SPARKIFY_REDSHIFT_CLUSTER_ID"] == outputs["cluster_identifier"]
         assert written["SPARKIFY_REDSHIFT_IAM_ROLE_ARN"] == outputs["iam_role_arn"]
         assert written["SPARKIFY_AWS_REGION"] == "us-west-2"
+        assert written["SPARKIFY_MANIFEST_LOCATION"] == outputs["manifest_location"]
         assert not any("PASSWORD" in name for name in written)
 
         replan = terraform("plan", "-detailed-exitcode", *variables, cwd=workdir, check=False)
@@ -166,6 +192,7 @@ def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
 
         terraform("destroy", "-auto-approve", *variables, cwd=workdir)
         assert redshift.describe_clusters()["Clusters"] == []
+        assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
         snapshots = [
             s["SnapshotIdentifier"] for s in redshift.describe_cluster_snapshots(SnapshotType="manual")["Snapshots"]
         ]
