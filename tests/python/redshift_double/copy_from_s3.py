@@ -2,16 +2,18 @@
 
 Follows the AWS documentation of COPY (FROM, MANIFEST, REGION, FORMAT AS JSON with
 'auto', 'auto ignorecase' or a JSONPaths file, MAXERROR), of STL_LOAD_ERRORS,
-STL_LOAD_COMMITS, PG_LAST_COPY_ID and PG_LAST_COPY_COUNT, and its load error codes.
+STL_LOAD_COMMITS, SYS_LOAD_HISTORY, SYS_LOAD_ERROR_DETAIL, SYS_LOAD_DETAIL, PG_LAST_COPY_ID
+and PG_LAST_COPY_COUNT, and its load error codes ("Load error reference").
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import boto3
 import psycopg2
@@ -46,6 +48,11 @@ class CopyFailed(Exception):
     """The COPY fails as a whole, with Redshift's message."""
 
 
+def utc_now() -> datetime:
+    """A timestamp as Redshift's system tables hold them: UTC, without a time zone."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 def string_value(literal: str) -> str:
     """The text of a Redshift string literal (STRING)."""
     return re.sub(r"''|\\(.)", lambda escape: escape.group(1) or "'", literal[1:-1], flags=re.S)
@@ -73,6 +80,32 @@ class LoadError:
     column: Column | None = None
     raw_field_value: str = ""
     position: int = 0
+
+
+@dataclass
+class FileScan:
+    """One object a COPY read, for STL_LOAD_COMMITS and SYS_LOAD_DETAIL."""
+
+    url: str
+    size: int
+    lines: int
+    loaded: int
+    errors: int
+    started: datetime
+    ended: datetime
+    etag: str = ""
+    last_modified: datetime | None = None
+
+
+@dataclass
+class Session:
+    """What the system tables say of the session that runs a COPY, read on its own connection."""
+
+    pid: int
+    transaction_id: int
+    database: str
+    table_id: int
+    table_name: str
 
 
 @dataclass
@@ -113,6 +146,17 @@ class Copy:
                 raise CopyFailed(f"redshift double: COPY option not emulated: {options[:60]}")
         return copy
 
+    @property
+    def uses_jsonpaths(self) -> bool:
+        return self.json.lower() not in ("auto", "auto ignorecase")
+
+
+@dataclass
+class S3Object:
+    body: bytes
+    etag: str
+    last_modified: datetime | None
+
 
 def s3_client():
     return boto3.client("s3")
@@ -146,15 +190,22 @@ class Source:
             )
         self.checked.add(bucket)
 
-    def read(self, url: str) -> bytes | None:
+    def fetch(self, url: str) -> S3Object | None:
         bucket, key = split_url(url)
         self.check_region(bucket)
         try:
-            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            response = self.s3.get_object(Bucket=bucket, Key=key)
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 return None
             raise
+        modified = response.get("LastModified")
+        return S3Object(response["Body"].read(), response.get("ETag", "").strip('"'),
+                        modified.astimezone(timezone.utc).replace(tzinfo=None) if modified else None)  # fmt: skip
+
+    def read(self, url: str) -> bytes | None:
+        fetched = self.fetch(url)
+        return fetched.body if fetched else None
 
     def objects(self, copy: Copy) -> list[str]:
         """The URLs to load: every object under the FROM prefix, or the manifest's entries."""
@@ -222,10 +273,31 @@ def json_path_getter(path: str):
     return get
 
 
+@dataclass
+class BadRecord:
+    """A record that is not JSON: load error 1216, "Input line is not valid"."""
+
+    reason: str
+    position: int = 0
+
+
+class NotJson(ValueError):
+    """NaN, Infinity and -Infinity: Python's json module reads them, JSON (and Redshift) has none."""
+
+
+def refuse_constant(name: str):
+    raise NotJson(f"Invalid JSON: {name} is not a JSON value")
+
+
+JSON = json.JSONDecoder(parse_constant=refuse_constant)
+# Only to find where a record with NaN or Infinity in it ends.
+PERMISSIVE_JSON = json.JSONDecoder()
+
+
 def records(text: str):
-    """Each root-level JSON value of a file, with its last line and text; or the error of a line
-    that does not parse, after which reading resumes at the next line."""
-    decoder = json.JSONDecoder()
+    """Each root-level JSON value of a file, with its last line and text; or a BadRecord. After a
+    record that does not parse, reading resumes at the next line; after a well-formed one that
+    holds NaN or Infinity, after the record, whose last line the error names."""
     position, line = 0, 1
     while True:
         start = position
@@ -237,9 +309,17 @@ def records(text: str):
         line_end = text.find("\n", position)
         line_end = len(text) if line_end < 0 else line_end
         try:
-            value, end = decoder.raw_decode(text, position)
+            value, end = JSON.raw_decode(text, position)
+        except NotJson as refused:
+            try:
+                _, end = PERMISSIVE_JSON.raw_decode(text, position)
+            except json.JSONDecodeError as error:
+                yield line, text[position:line_end], BadRecord(f"Invalid JSON: {error.msg}", error.pos)
+                position = line_end
+                continue
+            value = BadRecord(str(refused))
         except json.JSONDecodeError as error:
-            yield line, text[position:line_end], error
+            yield line, text[position:line_end], BadRecord(f"Invalid JSON: {error.msg}", error.pos)
             position = line_end
             continue
         last_line = line + text.count("\n", position, end)
@@ -268,15 +348,23 @@ def converted(value, column: Column):
             raise ValueError((1207, f"Invalid digit, Value '{digits[bad : bad + 1]}', Pos {bad}, Type: {kind}", bad))
         number = int(digits)
         if not -INTEGER_RANGES[base] <= number < INTEGER_RANGES[base]:
-            raise ValueError((1204, f"Overflow, Value '{digits}', Type: {REASON_TYPE_NAMES[base]}", 0))
+            # The Load error reference: 1222, "Integer value overflow error" (1204 is the general
+            # "Input data exceeded the acceptable range for the data type").
+            raise ValueError((1222, f"Overflow, Value '{digits}', Type: {REASON_TYPE_NAMES[base]}", 0))
         return number
     if base in ("double precision", "real"):
         if isinstance(value, bool):
             raise ValueError((1208, "Invalid digit, Value 't', Pos 0, Type: Double", 0))
         try:
-            return float(value)
+            number = float(value)
+        except OverflowError:
+            number = math.inf
         except (TypeError, ValueError):
             raise ValueError((1208, f"Invalid digit, Value '{str(value)[:1]}', Pos 0, Type: Double", 0)) from None
+        if not isinstance(value, str) and not math.isfinite(number):
+            # A number too large for a double (NaN and Infinity never get here: they are not JSON).
+            raise ValueError((1204, f"Overflow, Value '{str(value)[:40]}', Type: Double", 0))
+        return number
     raise CopyFailed(f"redshift double: COPY into a {column.type} column is not emulated ({column.name})")
 
 
@@ -297,7 +385,54 @@ def redshift_text(text: str, size: int) -> str:
 
 def run_copy(connection, cursor, statement: str) -> int:
     """Run one COPY on the connection's session; returns the rows loaded."""
+    started = utc_now()
     copy = Copy.parse(statement)
+    session = session_of(cursor, copy.table)
+    try:
+        rows, loaded_bytes, files = read_rows(connection, cursor, copy)
+    except CopyFailed:
+        # Failed before any line was loaded (S3, REGION, JSONPaths, manifest): SYS_LOAD_HISTORY
+        # still has the COPY, aborted; the STL tables and pg_last_copy_id() do not change.
+        log_copy(connection, session, copy, started, None, 0, 0, succeeded=False)
+        raise
+
+    failed = bool(copy.errors) and len(copy.errors) >= copy.maxerror
+    problem = None
+    if rows and not failed:
+        names = ", ".join(f'"{column}"' for column in rows[0])
+        data = io.StringIO("".join("\t".join(map(copy_text, row.values())) + "\n" for row in rows))
+        try:
+            cursor.copy_expert(f"copy {copy.table} ({names}) from stdin", data)
+        except psycopg2.Error as error:
+            problem = error
+    succeeded = not failed and problem is None
+    loaded = len(rows) if succeeded else 0
+    query_id = log_copy(connection, session, copy, started, files, loaded, loaded_bytes if succeeded else 0,
+                        succeeded=succeeded)  # fmt: skip
+    connection.last_copy = (query_id, loaded)
+    if problem is not None:
+        raise problem
+    if failed:
+        raise CopyFailed(
+            f"Load into table '{session.table_name}' failed. Check 'sys_load_error_detail' system table for details."
+        )
+    return loaded
+
+
+def session_of(cursor, table: str) -> Session:
+    """The session's process id (pg_backend_pid(), the session_id the SYS views log), its
+    transaction, database, and the table's id and name."""
+    cursor.execute(
+        "select pg_backend_pid(), txid_current(), current_database(), oid::integer, relname "
+        "from pg_class where oid = %s::regclass",
+        [table],
+    )
+    return Session(*cursor.fetchone())
+
+
+def read_rows(connection, cursor, copy: Copy) -> tuple[list[dict], int, list[FileScan]]:
+    """The rows to load (column name to value), their bytes in the source, and the files read;
+    each line that cannot load is appended to copy.errors."""
     all_columns = table_columns(cursor, copy.table)
     by_name = {column.name: column for column in all_columns}
     unknown = [name for name in copy.columns or [] if name not in by_name]
@@ -307,7 +442,7 @@ def run_copy(connection, cursor, statement: str) -> int:
 
     source = Source(copy.region or connection.cluster_region)
     urls = source.objects(copy)
-    if copy.json.lower() in ("auto", "auto ignorecase"):
+    if not copy.uses_jsonpaths:
         ignore_case = copy.json.lower() == "auto ignorecase"
 
         def getter(column: Column):
@@ -328,44 +463,47 @@ def run_copy(connection, cursor, statement: str) -> int:
             )
         getters = [json_path_getter(path) for path in paths]
 
-    rows, commits = [], []
+    rows, loaded_bytes, files = [], 0, []
     for url in urls:
-        body = source.read(url) or b""
-        text = body.decode("utf-8", errors="replace")
+        file_started = utc_now()
+        fetched = source.fetch(url) or S3Object(b"", "", None)
+        text = fetched.body.decode("utf-8", errors="replace")
         loaded_before, errors_before = len(rows), len(copy.errors)
         for line, raw, value in records(text):
-            if isinstance(value, json.JSONDecodeError):
-                copy.errors.append(LoadError(url, line, raw, 1216, f"Invalid JSON: {value.msg}", position=value.pos))
+            problem = record_problem(value, copy)
+            if problem:
+                copy.errors.append(LoadError(url, line, raw, 1216, problem.reason, position=problem.position))
                 continue
-            if not isinstance(value, dict):
-                copy.errors.append(LoadError(url, line, raw, 1216, "Invalid JSON: the record is not an object"))
-                continue
-            row = []
+            row = {}
             for column, get in zip(columns, getters, strict=True):
                 field_value = get(value)
                 try:
-                    row.append(converted(field_value, column))
-                except ValueError as problem:
-                    code, reason, position = problem.args[0]
+                    row[column.name] = converted(field_value, column)
+                except ValueError as error:
+                    code, reason, position = error.args[0]
                     shown = field_value if isinstance(field_value, str) else json.dumps(field_value)
                     copy.errors.append(LoadError(url, line, raw, code, reason, column, shown, position))
                     break
             else:
                 rows.append(row)
-        commits.append((url, text.count("\n") + (not text.endswith("\n") and bool(text)), len(rows) - loaded_before,
-                        len(copy.errors) - errors_before))  # fmt: skip
+                loaded_bytes += len(raw.encode())
+        files.append(FileScan(url, len(fetched.body), text.count("\n") + (not text.endswith("\n") and bool(text)),
+                              len(rows) - loaded_before, len(copy.errors) - errors_before, file_started, utc_now(),
+                              fetched.etag, fetched.last_modified))  # fmt: skip
+    return rows, loaded_bytes, files
 
-    query_id = log_copy(connection, cursor, copy, commits)
-    failed = copy.errors and len(copy.errors) >= copy.maxerror
-    connection.last_copy = (query_id, 0 if failed else len(rows))
-    if failed:
-        name = copy.table.split(".")[-1].strip('"')
-        raise CopyFailed(f"Load into table '{name}' failed. Check 'sys_load_error_detail' system table for details.")
-    if rows:
-        names = ", ".join(f'"{column.name}"' for column in columns)
-        data = io.StringIO("".join("\t".join(map(copy_text, row)) + "\n" for row in rows))
-        cursor.copy_expert(f"copy {copy.table} ({names}) from stdin", data)
-    return len(rows)
+
+def record_problem(value, copy: Copy) -> BadRecord | None:
+    """Why a root-level value is no record. AWS: the data is "a set of objects or arrays", and
+    arrays need a JSONPaths file ("If your data files use arrays, you must specify a JSONPaths
+    file"); with one, a path that names a key of an array finds nothing, so its column is NULL."""
+    if isinstance(value, BadRecord):
+        return value
+    if isinstance(value, list) and not copy.uses_jsonpaths:
+        return BadRecord(f"Invalid JSON: an array is a record only with a JSONPaths file, not with '{copy.json}'")
+    if not isinstance(value, dict | list):
+        return BadRecord("Invalid JSON: the record is not an object or an array")
+    return None
 
 
 def copy_text(value) -> str:
@@ -378,37 +516,89 @@ def copy_text(value) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def log_copy(connection, cursor, copy: Copy, commits: list[tuple[str, int, int, int]]) -> int:
-    """Write the COPY's errors (and, when it succeeds, its files) to the STL tables on a
-    connection of their own, so they stay when the session's transaction rolls back."""
-    cursor.execute("select %s::regclass::oid::integer, pg_backend_pid()", [copy.table])
-    table_id, session = cursor.fetchone()
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    succeeded = not (copy.errors and len(copy.errors) >= copy.maxerror)
+def log_copy(
+    connection,
+    session: Session,
+    copy: Copy,
+    started: datetime,
+    files: list[FileScan] | None,
+    loaded_rows: int,
+    loaded_bytes: int,
+    succeeded: bool,
+) -> int | None:
+    """Log a COPY as Redshift does, on a connection of its own, so that the rows stay when the
+    session's transaction rolls back: its errors in STL_LOAD_ERRORS and, when it succeeds, its
+    files in STL_LOAD_COMMITS, under the query id that pg_last_copy_id() returns; and, under a
+    query id of the SYS views' own, the COPY in SYS_LOAD_HISTORY, its errors in
+    SYS_LOAD_ERROR_DETAIL and, when it succeeds, its files in SYS_LOAD_DETAIL. files is None
+    for a COPY that failed before reading a line: it is in SYS_LOAD_HISTORY only. Returns the
+    STL query id, or None when there is none."""
+    ended = utc_now()
     log = psycopg2.connect(connection.raw.dsn)
     log.autocommit = True
     try:
         with log.cursor() as writer:
-            writer.execute("select nextval('redshift_double_query_ids')")
-            query_id = writer.fetchone()[0]
+            query_id = None
+            if files is not None:
+                writer.execute("select nextval('redshift_double_query_ids')")
+                query_id = writer.fetchone()[0]
+                write_stl(writer, session, copy, started, files, query_id, succeeded)
+            writer.execute("select nextval('redshift_double_sys_query_ids')")
+            sys_query_id = writer.fetchone()[0]
+            scanned = files or []
+            writer.execute(
+                "insert into sys_load_history values "
+                "(100, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'json', %s, %s, %s, %s, %s, %s, %s, 0)",
+                (sys_query_id, session.transaction_id, session.pid, session.database,
+                 "completed" if succeeded else "aborted", session.table_name, started, ended,
+                 (ended - started) // timedelta(microseconds=1), copy.source, loaded_rows, loaded_bytes,
+                 len(scanned), sum(file.size for file in scanned), len(scanned), sum(file.size for file in scanned),
+                 len(copy.errors)),
+            )  # fmt: skip
             writer.executemany(
-                "insert into stl_load_errors values "
-                "(100, 0, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 0, 0)",
+                "insert into sys_load_error_detail values "
+                "(100, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
-                    (table_id, now, session, query_id, error.file_name[:256], error.line_number,
-                     error.column.name if error.column else "",
-                     LOG_TYPE_NAMES.get(error.column.type.split("(")[0], "") if error.column else "",
-                     str(error.column.max_bytes or 0) if error.column else "0", error.position,
-                     redshift_text(error.raw_line, 1024), redshift_text(error.raw_field_value, 1024),
-                     error.err_code, redshift_text(error.err_reason, 100))
+                    (sys_query_id, session.transaction_id, session.pid, session.database[:64], session.table_id,
+                     started, error.file_name[:256], error.line_number, *column_fields(error), error.position,
+                     error.err_code, redshift_text(error.err_reason, 512))
                     for error in copy.errors
                 ],
             )  # fmt: skip
             if succeeded:
                 writer.executemany(
-                    "insert into stl_load_commits values (100, %s, 0, %s, %s, 0, %s, %s, %s, 1, 'Json', 0, 0, 0)",
-                    [(query_id, url[:256], url[:256], lines, errors, now) for url, lines, _, errors in commits],
-                )
+                    "insert into sys_load_detail values (100, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s)",
+                    [(sys_query_id, file.url[:256], file.size, file.lines, ended, file.started, file.ended,
+                      file.etag[:256], file.last_modified) for file in scanned],
+                )  # fmt: skip
     finally:
         log.close()
     return query_id
+
+
+def column_fields(error: LoadError) -> tuple[str, str, str]:
+    """The column's name, type and length, as the load error tables show them."""
+    if not error.column:
+        return "", "", "0"
+    return (error.column.name, LOG_TYPE_NAMES.get(error.column.type.split("(")[0], ""),
+            str(error.column.max_bytes or 0))  # fmt: skip
+
+
+def write_stl(
+    writer, session: Session, copy: Copy, started: datetime, files: list[FileScan], query_id: int, succeeded: bool
+) -> None:
+    writer.executemany(
+        "insert into stl_load_errors values "
+        "(100, 0, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 0, 0)",
+        [
+            (session.table_id, started, session.pid, query_id, error.file_name[:256], error.line_number,
+             *column_fields(error), error.position, redshift_text(error.raw_line, 1024),
+             redshift_text(error.raw_field_value, 1024), error.err_code, redshift_text(error.err_reason, 100))
+            for error in copy.errors
+        ],
+    )  # fmt: skip
+    if succeeded:
+        writer.executemany(
+            "insert into stl_load_commits values (100, %s, 0, %s, %s, 0, %s, %s, %s, 1, 'Json', 0, 0, 0)",
+            [(query_id, file.url[:256], file.url[:256], file.lines, file.errors, file.ended) for file in files],
+        )

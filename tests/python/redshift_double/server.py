@@ -26,6 +26,32 @@ create table public.stl_load_commits (
 );
 create sequence public.redshift_double_query_ids start 1000;
 
+-- The SYS monitoring views of loads, as tables with the columns and types that AWS documents
+-- (SYS_LOAD_HISTORY, SYS_LOAD_ERROR_DETAIL, SYS_LOAD_DETAIL). AWS documents that their
+-- query_id is not the STL query id (the one pg_last_copy_id() returns), so they take theirs
+-- from a sequence of their own, in a range the STL ids never reach: a join of a SYS view on
+-- pg_last_copy_id() finds nothing here, as it would find the wrong thing or nothing on Redshift.
+create sequence public.redshift_double_sys_query_ids start 50000000;
+create table public.sys_load_history (
+    user_id integer, query_id bigint, transaction_id bigint, session_id integer, database_name text,
+    status text, table_name text, start_time timestamp, end_time timestamp, duration bigint,
+    data_source text, file_format text, loaded_rows bigint, loaded_bytes bigint, source_file_count integer,
+    source_file_bytes bigint, file_count_scanned integer, file_bytes_scanned bigint, error_count bigint,
+    copy_job_id bigint
+);
+create table public.sys_load_error_detail (
+    user_id integer, query_id bigint, transaction_id bigint, session_id integer, database_name character(64),
+    table_id integer, start_time timestamp, file_name character(256), line_number bigint,
+    column_name character(127), column_type character(10), column_length character(10), position integer,
+    error_code integer, error_message character(512)
+);
+-- AWS gives no type for splits_scanned (its table repeats the description): integer here.
+create table public.sys_load_detail (
+    user_id integer, query_id integer, file_name character(256), bytes_scanned integer, lines_scanned integer,
+    record_time timestamp, splits_scanned integer, start_time timestamp, end_time timestamp,
+    file_etag character(256), file_last_modified timestamp
+);
+
 -- Redshift's regexp_replace replaces every match; PostgreSQL's only the first without 'g'.
 -- The search path below puts public before pg_catalog, so this one is found first.
 create function public.regexp_replace(source text, pattern text, replacement text) returns text
@@ -86,7 +112,8 @@ def create_database(server_uri: str, name: str) -> None:
     database = sql.Identifier(name)
     for dbname, statements in (
         (None, [sql.SQL("drop database if exists {} with (force)").format(database),
-                sql.SQL("create database {}").format(database),
+                # Redshift compares text by its bytes, and so orders ties in the marts' windows.
+                sql.SQL("create database {} template template0 encoding 'UTF8' lc_collate 'C'").format(database),
                 sql.SQL('alter database {} set search_path = "$user", public, pg_catalog').format(database),
                 # Nothing here gathers statistics (Redshift analyzes a table that COPY fills), so
                 # PostgreSQL takes a subquery for one row and reruns it in a nested loop for every
