@@ -147,11 +147,13 @@ upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/pre
 stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to DEST=s3://bucket/prefix, songs compacted
 	$(BIN)/python -m sparkify.aws stage "$$SOURCE" "$$DEST"
 
+# build and freshness hold the DuckDB warehouse for dbt's whole run (sparkify/warehouse.py): a
+# warehouse that another process holds is one line and exit status 2, not dbt's tracebacks.
 build: install ## Build and test the star schema, unit tests included (dbt build; FULL_REFRESH=1 rebuilds the incremental models)
-	$(DBT) build $(FULL_REFRESH_FLAG)
+	$(BIN)/python -m sparkify.warehouse run -- $(DBT) build $(FULL_REFRESH_FLAG)
 
 freshness: install ## How long since the last successful load: dbt source freshness on load_audit
-	$(DBT) source freshness
+	$(BIN)/python -m sparkify.warehouse run -- $(DBT) source freshness
 
 pipeline: install ## Load LOCATION, build, run the data tests and summarise, in one dbt process; unit tests are left to make build and make test (TARGET, MAX_REJECTS, FULL_REFRESH)
 	$(BIN)/python -m sparkify.pipeline --location "$$SPARKIFY_RAW_LOCATION" $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(FULL_REFRESH_FLAG)

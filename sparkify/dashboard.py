@@ -1,9 +1,10 @@
 """Write the Sparkify dashboard: one self-contained HTML page of Altair charts from the marts.
 
 Run by the dashboard's own venv (``make dashboard``), not the dbt one: it needs altair,
-vl-convert-python and duckdb only. The warehouse is opened read-only, so a dashboard can be
-drawn while nothing else writes, and the page inlines vega's JavaScript (from vl-convert), so
-it opens from disk and renders with no network.
+vl-convert-python and duckdb only, and sparkify.warehouse, which needs no more. The warehouse
+is opened read-only, held as a reader (sparkify.warehouse.shared): a dashboard can be drawn
+while nothing else writes, and says so in one line while something does. The page inlines
+vega's JavaScript (from vl-convert), so it opens from disk and renders with no network.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import argparse
 import datetime as dt
 import html
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +20,8 @@ from pathlib import Path
 import altair as alt
 import duckdb
 import vl_convert
+
+from sparkify import warehouse
 
 SCHEMA = "analytics"
 MODELS = ("songplays", "time", "songs", "artists", "user_profiles", "user_agents")
@@ -242,7 +244,8 @@ def build(database: Path, out: Path) -> dict:
     """Write the page and return its headline figures."""
     if not database.is_file():
         raise SystemExit(f"No warehouse at {database}: run `make demo` or `make pipeline` first.")
-    with duckdb.connect(str(database), read_only=True) as connection:
+    # Held only while reading: DuckDB lets readers share the file, and no writer beside them.
+    with warehouse.shared(database), warehouse.connect(database, read_only=True) as connection:
         present = {name for (name,) in connection.execute(
             "select table_name from information_schema.tables where table_schema = ?", [SCHEMA]
         ).fetchall()}  # fmt: skip
@@ -262,13 +265,17 @@ def build(database: Path, out: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sparkify.dashboard", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--database", type=Path, default=Path(os.environ.get("SPARKIFY_DUCKDB_PATH", "data/sparkify.duckdb")),
+        "--database", type=Path, default=warehouse.duckdb_path(),
         help="DuckDB warehouse (default: $SPARKIFY_DUCKDB_PATH, else data/sparkify.duckdb)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("target/dashboard.html"), help="HTML file to write")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    figures = build(args.database, args.out)
+    try:
+        figures = build(args.database, args.out)
+    except warehouse.WarehouseInUse as error:
+        print(f"error: {error}", file=sys.stderr)
+        return warehouse.IN_USE_EXIT_STATUS
     for label, value in headline_items(figures):
         print(f"  {value:>10}  {label}")
     print(f"Wrote {args.out} in {time.monotonic() - started:.1f} s")
