@@ -9,6 +9,15 @@
   {%- endfor %}
 {%- endmacro %}
 
+{#- The order that takes one delivery of an event before another, first delivery first: the
+    earliest event time, then the earliest load, then the `values` the model reads from an
+    event, so that two deliveries in one load are told apart by what they hold, the same way
+    on both targets. Not source_file: Redshift leaves it null, and ROW_NUMBER orders ties as
+    it likes. -#}
+{% macro delivery_order(values) -%}
+event_at, loaded_at{% for value in values %}, {{ value }}{% endfor %}
+{%- endmacro %}
+
 {#- Two CTEs for a model's WITH list: `name`, the first delivery of each event of `events` by
     `order_by`, with every column of `events`, latest_delivery_loaded_at (when its latest
     delivery was loaded) and delivery_number; and `name`__redelivered, the events delivered

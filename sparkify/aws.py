@@ -28,6 +28,8 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sparkify import layout
+
 TERRAFORM_DIR = Path(__file__).resolve().parents[1] / "terraform"
 
 # Terraform output -> environment variable read by profiles.example.yml and the load.
@@ -40,6 +42,7 @@ ENV_FROM_OUTPUT = {
     "iam_role_arn": "SPARKIFY_REDSHIFT_IAM_ROLE_ARN",
     "region": "SPARKIFY_AWS_REGION",
     "admin_secret_arn": "SPARKIFY_REDSHIFT_SECRET_ARN",
+    "manifest_location": "SPARKIFY_MANIFEST_LOCATION",
 }
 
 
@@ -104,7 +107,8 @@ class SourceSummary:
     bytes: int
 
 
-SOURCES = ("log_data/", "song_data/", "log_json_path.json")
+LOG_FOLDER, SONG_FOLDER = layout.SOURCE_FOLDERS["staging_events"], layout.SOURCE_FOLDERS["staging_songs"]
+SOURCES = (*(f"{folder}/" for folder in layout.SOURCE_FOLDERS.values()), layout.JSON_PATHS_FILE)
 
 
 def list_objects(s3, location: S3Location, name: str) -> Iterable[dict]:
@@ -114,7 +118,7 @@ def list_objects(s3, location: S3Location, name: str) -> Iterable[dict]:
 
 def json_objects(s3, location: S3Location, folder: str) -> list[dict]:
     """The .json objects under location/folder, as listed (with Key and Size)."""
-    return [obj for obj in list_objects(s3, location, folder) if obj["Key"].endswith(".json")]
+    return [obj for obj in list_objects(s3, location, folder) if obj["Key"].endswith(layout.DATA_FILE_SUFFIX)]
 
 
 def check_sources(s3, url: str) -> list[SourceSummary]:
@@ -154,47 +158,31 @@ def report_sources(url: str) -> None:
     print(f"Sources present under {url}")
 
 
-# The folder each staging table is loaded from.
-SOURCE_FOLDERS = {"staging_events": "log_data/", "staging_songs": "song_data/"}
+def check_manifest_location(s3, url: str, source_region: str) -> None:
+    """The bucket of the COPY manifests must be in the sources' region: one COPY reads one
+    region (its REGION), its manifest included."""
+    region = bucket_region(s3, url)
+    if region != source_region:
+        raise AwsSetupError(
+            f"the sources are in {source_region} but the manifests go to {url}, in {region}, and one COPY reads one "
+            f"region: set SPARKIFY_MANIFEST_LOCATION to a bucket of yours in {source_region}, or copy the data to "
+            f"{region} first (make stage SOURCE=... DEST=...)"
+        )
 
 
-def copy_manifests(s3, url: str, ledger: dict[str, dict[str, str]]) -> dict[str, dict]:
-    """Per source, a COPY manifest of the .json objects under url that the ledger (file name
-    relative to url -> ETag) has not seen, written next to the sources under _manifests/.
-    When a loaded object changed, the manifest lists every object and replaces the source:
-    COPY does not say which file a row came from, so its rows cannot be picked out. A loaded
-    object that vanished keeps its rows, as on DuckDB (a drop folder holding only the new day
-    works); `gone` counts them. `skipped` names the objects that are not .json, which the load
-    does not read and records as such, as on DuckDB."""
-    location = S3Location.parse(url)
+def write_load_plan(s3, folder_url: str, plans, plan_rows: str) -> dict:
+    """A load's plan (JSON lines, sparkify.plan) and, per source with files to read, its COPY
+    manifest, written under folder_url in the project's own bucket; returns their URLs."""
+    folder = S3Location.parse(folder_url)
+    s3.put_object(Bucket=folder.bucket, Key=folder.key("plan.json"), Body=plan_rows.encode())
     manifests = {}
-    for source_table, folder in SOURCE_FOLDERS.items():
-        # A key ending in / is a folder marker (the S3 console makes them), not a file.
-        listed = [obj for obj in list_objects(s3, location, folder) if not obj["Key"].endswith("/")]
-        objects = {location.relative(obj["Key"]): obj for obj in listed if obj["Key"].endswith(".json")}
-        skipped = sorted(location.relative(obj["Key"]) for obj in listed if not obj["Key"].endswith(".json"))
-        loaded = ledger.get(source_table, {})
-        gone = [name for name in loaded if name not in objects]
-        changed = [name for name, version in loaded.items() if name in objects and etag(objects[name]) != version]
-        replace = not loaded or bool(changed)
-        names = sorted(objects) if replace else sorted(set(objects) - set(loaded))
-        key = location.key("_manifests", f"{source_table}.manifest")
-        entries = [{"url": location.url(name), "mandatory": True} for name in names]
-        s3.put_object(Bucket=location.bucket, Key=key, Body=json.dumps({"entries": entries}, indent=1).encode())
-        manifests[source_table] = {
-            "url": f"s3://{location.bucket}/{key}",
-            "replace": replace,
-            "found": len(listed),
-            "gone": len(gone),
-            "skipped": skipped,
-            "files": [{"file_name": name, "file_size": objects[name]["Size"], "file_version": etag(objects[name])}
-                      for name in names],
-        }  # fmt: skip
-    return manifests
-
-
-def etag(listed: dict) -> str:
-    return listed["ETag"].strip('"')
+    for source_plan in plans:
+        if source_plan.read:
+            entries = [{"url": listed.path, "mandatory": True} for listed in source_plan.read]
+            key = folder.key(f"{source_plan.source_table}.manifest")
+            s3.put_object(Bucket=folder.bucket, Key=key, Body=json.dumps({"entries": entries}, indent=1).encode())
+            manifests[source_plan.source_table] = folder.url(f"{source_plan.source_table}.manifest")
+    return {"plan": folder.url("plan.json"), "manifests": manifests}
 
 
 def compact(records: Iterable[bytes], parts: int) -> list[bytes]:
@@ -220,7 +208,7 @@ def delete_stale(s3, dest: S3Location, written: set[str], progress: Callable) ->
     """Delete what log_data/ and song_data/ under dest hold beyond the keys just written, so
     that dest holds exactly one dataset: a stale part or day would otherwise be loaded too.
     Run after the writes, so that a failure part-way deletes nothing."""
-    for name in ("log_data/", "song_data/"):
+    for name in (f"{folder}/" for folder in layout.SOURCE_FOLDERS.values()):
         stale = [obj["Key"] for obj in list_objects(s3, dest, name) if obj["Key"] not in written]
         delete_objects(s3, dest.bucket, stale)
         if stale:
@@ -231,7 +219,7 @@ def write_song_parts(s3, records: Iterable[bytes], dest: S3Location, parts: int)
     """Write the song records compacted into `parts` objects; returns their keys."""
     keys = []
     for index, body in enumerate(compact(records, parts)):
-        keys.append(dest.key("song_data", f"part-{index:05d}.json"))
+        keys.append(dest.key(SONG_FOLDER, f"part-{index:05d}.json"))
         s3.put_object(Bucket=dest.bucket, Key=keys[-1], Body=body)
     return keys
 
@@ -240,9 +228,9 @@ def upload_dataset(s3, local_dir: Path, dest_url: str, song_parts: int = 8, prog
     """Upload a local dataset (as `make data` writes it) to dest_url, replacing what is there, songs compacted.
     The sources are checked first, the new objects written, and only then the stale ones deleted."""
     dest = S3Location.parse(dest_url)
-    log_files = sorted(local_dir.glob("log_data/**/*.json"))
-    song_files = sorted(local_dir.glob("song_data/**/*.json"))
-    json_paths = local_dir / "log_json_path.json"
+    log_files = sorted(local_dir.glob(f"{LOG_FOLDER}/**/*{layout.DATA_FILE_SUFFIX}"))
+    song_files = sorted(local_dir.glob(f"{SONG_FOLDER}/**/*{layout.DATA_FILE_SUFFIX}"))
+    json_paths = local_dir / layout.JSON_PATHS_FILE
     if not log_files or not song_files or not json_paths.is_file():
         raise AwsSetupError(f"{local_dir} must hold log_data/, song_data/ and log_json_path.json")
     written = set()
@@ -262,12 +250,12 @@ def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, worke
     source, dest = S3Location.parse(source_url), S3Location.parse(dest_url)
     if dest == source:
         raise AwsSetupError("the destination must differ from the source")
-    log_keys = [obj["Key"] for obj in json_objects(s3, source, "log_data/")]
-    song_keys = sorted(obj["Key"] for obj in json_objects(s3, source, "song_data/"))
+    log_keys = [obj["Key"] for obj in json_objects(s3, source, f"{LOG_FOLDER}/")]
+    song_keys = sorted(obj["Key"] for obj in json_objects(s3, source, f"{SONG_FOLDER}/"))
     if not log_keys or not song_keys:
         raise AwsSetupError(f"{source.url()} must hold log_data/ and song_data/ with JSON objects")
     written = set()
-    for key in [*log_keys, source.key("log_json_path.json")]:
+    for key in [*log_keys, source.key(layout.JSON_PATHS_FILE)]:
         relative = key[len(source.prefix) + 1 :] if source.prefix else key
         written.add(dest.key(relative))
         s3.copy_object(Bucket=dest.bucket, Key=dest.key(relative), CopySource={"Bucket": source.bucket, "Key": key})

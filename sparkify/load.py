@@ -1,162 +1,41 @@
-"""`make load`: run dbt's load_raw operation with its arguments passed as data.
+"""`make load`: plan the load in Python, then run dbt's load_raw operation on the plan.
 
-    python -m sparkify.load --location data/generated [--max-rejects N] [--full-refresh]
+    python -m sparkify.load [--location DIR_OR_S3] [--max-rejects N] [--full-refresh] [--target T]
 
-The location reaches the macro through YAML written by a YAML library, never pasted into
-a shell line or into SQL, so any path loads: a quote, a space or a semicolon included.
-Before dbt starts, an s3:// location is checked with boto3 and a DuckDB warehouse that
-another process holds is reported in one line.
+1. Before dbt starts, the arguments, the warehouse and the location are checked: a problem
+   fails in one line, in well under a second, and writes nothing.
+2. The files under the location are listed once (sparkify.listing) and compared with the
+   ledger (sparkify.ledger, sparkify.plan).
+3. The plan goes where the target reads it: a local file for DuckDB; for Redshift, the
+   project's own bucket (SPARKIFY_MANIFEST_LOCATION), beside the COPY manifests. A source
+   bucket is only ever read.
+4. `dbt run-operation load_raw` loads the plan; its events become the summary printed here.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
+import datetime as dt
+import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
-import duckdb
 import yaml
 
-from sparkify import duckdb_extensions, jinja_code_cache
+from sparkify import duckdb_extensions, layout, ledger, listing, plan, warehouse
 
-DEFAULT_LOCATION = "data/generated"
-# The local target's warehouse, as profiles.example.yml resolves it.
-DEFAULT_DUCKDB_PATH = "data/sparkify.duckdb"
-# The folders of the sources under a location, as macros/load/raw_tables.sql names them.
-SOURCE_FOLDERS = ("log_data", "song_data")
-
-
-def threshold(value: str) -> int | str:
-    """--max-rejects as given: a number, or the text, which the macro refuses with a failed audit row."""
-    return int(value) if re.fullmatch(r"-?\d+", value.strip()) else value
-
-
-def operation_args(
-    location: str,
-    max_rejects: int | str | None = None,
-    full_refresh: bool = False,
-    manifests: dict | None = None,
-    listing: Path | None = None,
-) -> list[str]:
-    """The dbt arguments of one load."""
-    args: dict[str, object] = {"location": location}
-    if max_rejects is not None:
-        args["max_rejects"] = max_rejects
-    if full_refresh:
-        args["full_refresh"] = True
-    if manifests:
-        args["manifests"] = manifests
-    if listing:
-        args["listing"] = str(listing)
-    # A load needs no manifest.json or run_results.json; writing them took 0.5 s of each load.
-    return [
-        "--no-write-json", "run-operation", "load_raw",
-        "--args", yaml.safe_dump(args, default_flow_style=True, width=1_000_000),
-    ]  # fmt: skip
-
-
-def write_listing(location: str, out: TextIO) -> None:
-    """Every file under the location's source folders, as the CSV that the DuckDB load reads
-    instead of listing them itself: path, file_name (relative to the location), file_size
-    and file_version. One stat a file or folder: 0.7 s for 100,000 song files, where DuckDB's
-    glob and read_blob take 4 to 7 s. Folders behind symbolic links are followed, each real
-    folder once. The version is the modification time in whole seconds, written as DuckDB
-    writes read_blob's, so the ledger agrees whichever of the two listed a file."""
-    root = location.rstrip("/")
-    writer = csv.writer(out)
-    writer.writerow(["path", "file_name", "file_size", "file_version"])
-    for path, stat in files_under([f"{root}/{folder}" for folder in SOURCE_FOLDERS]):
-        version = time.strftime("%Y-%m-%dT%H:%M:%S.000000+00", time.gmtime(stat.st_mtime))
-        writer.writerow([path, path[len(root) + 1 :], stat.st_size, version])
-
-
-def files_under(folders: list[str]) -> Iterator[tuple[str, os.stat_result]]:
-    """Each file below the folders with its stat, through symbolic links. A folder reached
-    again (device and inode: a second link to it, or a loop) is not read again; a folder
-    that does not exist gives nothing (the load says which source has no files); a broken
-    link raises, as any entry that cannot be read does."""
-    seen: set[tuple[int, int]] = set()
-    pending = [folder for folder in folders if os.path.isdir(folder)]
-    while pending:
-        folder = pending.pop()
-        folder_stat = os.stat(folder)
-        if (folder_stat.st_dev, folder_stat.st_ino) in seen:
-            continue
-        seen.add((folder_stat.st_dev, folder_stat.st_ino))
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir():
-                    pending.append(entry.path)
-                else:
-                    yield entry.path, entry.stat()
-
-
-@contextlib.contextmanager
-def local_listing(location: str, target: str) -> Iterator[Callable[[], Path | None]]:
-    """The listing of a local location for a DuckDB load, in a temporary file for the
-    operation's lifetime. A second process writes it, from the start, while this one imports
-    dbt and parses the project: at 100,000 song files each takes most of a second. The
-    context gives a function that waits for the file and returns its path, or raises
-    ListingError; it returns None for s3:// or Redshift, which list otherwise."""
-    if target != "local" or location.startswith("s3://"):
-        yield lambda: None
-        return
-    with tempfile.TemporaryDirectory(prefix="sparkify-listing-") as folder:
-        listing = Path(folder) / "files.csv"
-        # A fresh interpreter, not a fork or a multiprocessing child: it shares no lock or
-        # thread with this process, and does not import the caller's __main__ again.
-        lister = subprocess.Popen(
-            [sys.executable, "-c", LISTING_SCRIPT, location, str(listing)], stderr=subprocess.PIPE, text=True
-        )
-
-        def wait() -> Path:
-            _, error = lister.communicate()
-            if lister.returncode != 0:
-                raise ListingError(error.strip())
-            return listing
-
-        try:
-            yield wait
-        finally:
-            lister.kill()
-            lister.wait()
-
-
-LISTING_SCRIPT = """
-import sys
-from pathlib import Path
-from sparkify import load
-location, listing = sys.argv[1:]
-try:
-    with Path(listing).open("w", newline="") as out:
-        load.write_listing(location, out)
-except OSError as error:
-    sys.exit(f"cannot list {location}: {error}")
-"""
-
-
-class ListingError(RuntimeError):
-    """A file or folder under the location could not be listed (a broken link, no permission)."""
-
-
-def absolute_location(location: str) -> str:
-    """A local location as an absolute path, an s3:// one as given. The ledger is kept per
-    location, so the same folder must have one name, however the command was given it."""
-    return location if location.startswith("s3://") else os.path.abspath(location)
-
-
-def dbt_target(target: str | None) -> str:
-    """The target a dbt command runs on: the one given, else DBT_TARGET, else the profile's (local)."""
-    return target or os.environ.get("DBT_TARGET", "local")
+# The prefix of the events that load_raw logs (macros/load/load_raw.sql, load_event).
+EVENT_PREFIX = "sparkify-load "
+# load_audit.message is varchar(4096), counted in bytes on Redshift.
+MESSAGE_BYTES = 4000
 
 
 class CannotStart(RuntimeError):
@@ -169,141 +48,275 @@ class CannotStart(RuntimeError):
         self.exit_status = exit_status
 
 
-def check_before_dbt(location: str, target: str) -> None:
-    """What `make load` and `make pipeline` check before dbt starts, raising CannotStart: the
-    DuckDB warehouse is free, and an s3:// location has its sources. For s3://, it also sets
-    SPARKIFY_SOURCE_REGION to the bucket's region, which Redshift's COPY must name when it is
-    not the cluster's, and tells DuckDB where its S3 extensions are."""
-    if target == "local":
-        problem = warehouse_lock_problem(Path(os.environ.get("SPARKIFY_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)))
-        if problem:
-            raise CannotStart(problem, exit_status=CannotStart.WAREHOUSE_IN_USE)
-    if location.startswith("s3://"):
+@dataclass(frozen=True)
+class Request:
+    location: str  # absolute (layout.absolute_location)
+    max_rejects: int
+    full_refresh: bool
+    target: str | None  # the --target given, if any
+
+    @property
+    def target_name(self) -> str:
+        """The target dbt runs on: the one given, else DBT_TARGET, else the profile's (local)."""
+        return self.target or os.environ.get("DBT_TARGET", "local")
+
+    @property
+    def target_args(self) -> list[str]:
+        return ["--target", self.target] if self.target else []
+
+    @property
+    def on_redshift(self) -> bool:
+        return self.target_name == "redshift"
+
+
+def threshold(value: str | int | None) -> int:
+    """A rejects threshold, as a whole number from 0 to below Redshift's MAXERROR limit."""
+    if value is None or value == "":
+        return layout.DEFAULT_MAX_REJECTS
+    text = str(value).strip()
+    if not re.fullmatch(r"\d+", text) or int(text) >= layout.MAX_REJECTS_LIMIT:
+        raise CannotStart(
+            f"MAX_REJECTS must be a whole number from 0 to {layout.MAX_REJECTS_LIMIT - 1:,}, got {value!r}"
+        )
+    return int(text)
+
+
+def check_before_dbt(request: Request) -> list[listing.ListedFile]:
+    """Everything about the location that can be checked without dbt; returns its files, or
+    raises CannotStart. For s3://, it also sets the bucket's region for COPY's REGION
+    (SPARKIFY_SOURCE_REGION), and tells DuckDB where its S3 extensions are."""
+    if layout.is_s3(request.location):
         from sparkify import aws
 
         try:
-            aws.report_sources(location)
-            os.environ.setdefault("SPARKIFY_SOURCE_REGION", aws.bucket_region(aws.boto3.client("s3"), location))
+            s3 = aws.boto3.client("s3")
+            region = aws.bucket_region(s3, request.location)
+            os.environ.setdefault("SPARKIFY_SOURCE_REGION", region)
+            if request.on_redshift:
+                aws.check_manifest_location(s3, manifest_location(), region)
+            else:
+                os.environ.setdefault(duckdb_extensions.ENV_VAR, duckdb_extensions.env_value())
+            listed = listing.list_location(request.location, s3)
         except aws.AWS_ERRORS as error:
             raise CannotStart(str(error)) from error
-        os.environ.setdefault(duckdb_extensions.ENV_VAR, duckdb_extensions.env_value())
+    else:
+        if request.on_redshift:
+            raise CannotStart(
+                f"Redshift loads from S3: LOCATION must be an s3:// prefix, got {request.location}. "
+                "Upload a local dataset first: make upload LOCAL=<dir> DEST=s3://<bucket>/<prefix>"
+            )
+        if not os.path.isdir(request.location):
+            raise CannotStart(f"{request.location} is not a folder: pass LOCATION=<folder or s3:// prefix>")
+        try:
+            listed = listing.list_location(request.location)
+        except listing.ListingError as error:
+            raise CannotStart(str(error)) from error
+    for source_table, folder in layout.SOURCE_FOLDERS.items():
+        if not any(listed_file.source_table == source_table and listed_file.is_data for listed_file in listed):
+            raise CannotStart(
+                f"no {layout.DATA_FILE_SUFFIX} files under {layout.location_path(request.location, folder)}/: "
+                f"the location must hold {'/ and '.join(layout.SOURCE_FOLDERS.values())}/; "
+                "run `make data` for a generated sample, or pass LOCATION=<folder or s3:// prefix>"
+            )
+    return listed
 
 
-def redshift_manifests(runner, location: str, full_refresh: bool, target: str | None) -> dict | None:
-    """For a Redshift load from s3://, the COPY manifests (sparkify.aws.copy_manifests) of the
-    objects the ledger has not seen, written to the bucket; on a full refresh, of every object,
-    so that the ledger keeps each one's ETag. None for any other load. `runner` is a dbtRunner
-    with the parsed project; `target` the --target given, if any."""
-    if dbt_target(target) != "redshift" or not location.startswith("s3://"):
-        return None
-    from sparkify import aws
-
-    try:
-        ledger = {} if full_refresh else redshift_ledger(runner, ["--target", target] if target else [])
-        return aws.copy_manifests(aws.boto3.client("s3"), location, ledger)
-    except aws.AWS_ERRORS as error:
-        raise CannotStart(str(error)) from error
-
-
-def warehouse_lock_problem(path: Path) -> str | None:
-    """A one-line explanation when another process holds the DuckDB file, else None."""
-    if not path.exists():
-        return None
-    try:
-        duckdb.connect(str(path)).close()
-    except duckdb.IOException as error:
-        if "lock" not in str(error).lower():
-            raise
-        holder = re.search(r"held in (.+?) \(PID (\d+)\)", str(error))
-        who = f"{holder.group(1)} (PID {holder.group(2)})" if holder else "another process"
-        return (
-            f"the warehouse {path} is in use by {who}: DuckDB allows one writer. "
-            "Wait for it to finish, or close it, then run the load again."
+def manifest_location() -> str:
+    location = os.environ.get("SPARKIFY_MANIFEST_LOCATION", "").rstrip("/")
+    if not location:
+        raise CannotStart(
+            "Redshift loads write their COPY manifests to the project's own bucket, and "
+            "SPARKIFY_MANIFEST_LOCATION is not set: run `make infra-env` (Terraform's manifest_location output)"
         )
-    return None
+    return location
+
+
+class Events:
+    """What load_raw reports, as dbt hands its events to a callback: progress printed as it
+    comes, and each source's outcome kept for the summary."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, dict] = {}
+
+    def __call__(self, message) -> None:
+        if message.info.name != "JinjaLogDebug" or not message.data.msg.startswith(EVENT_PREFIX):
+            return
+        event = json.loads(message.data.msg[len(EVENT_PREFIX) :])
+        if event["event"] == "batch":
+            print(
+                f"  {event['source_table']}: read batch {event['batch']} of {event['batches']} "
+                f"({event['files']:,} files, {event['bytes'] / 2**20:,.1f} MiB)",
+                flush=True,
+            )
+        else:
+            self.outcomes[event["source_table"]] = event
+
+
+def summary_line(location: str, source_plan: plan.SourcePlan, outcome: dict) -> str:
+    line = (
+        f"{source_plan.source_table} from {location}: {len(source_plan.read):,} new or changed files of "
+        f"{source_plan.found:,}, {outcome['rows_loaded']:,} rows loaded, {outcome['rows_rejected']:,} rejected "
+        f"in {outcome['seconds']:.1f} s"
+    )
+    if source_plan.skipped:
+        shown = ", ".join(source_plan.skipped[:3]) + (", ..." if len(source_plan.skipped) > 3 else "")
+        line += f"; {len(source_plan.skipped):,} files not read ({shown}), see load_rejects"
+    if outcome["status"] == "failed":
+        return f"FAILED {line}: {outcome['message']}"
+    return f"Loaded {line}" + (f"; {outcome['message']}" if outcome["message"] else "")
+
+
+def note(source_plan: plan.SourcePlan) -> str | None:
+    """The message of a successful load's audit row: loaded files gone from the location."""
+    if not source_plan.gone:
+        return None
+    files = f"{source_plan.gone:,} loaded file" + (" gone from the location, its rows " if source_plan.gone == 1
+                                                   else "s gone from the location, their rows ")  # fmt: skip
+    return files + ("dropped: a changed object reloads the whole source" if source_plan.reload
+                    else "kept (FULL_REFRESH=1 drops them)")  # fmt: skip
+
+
+def within_bytes(text: str, size: int = MESSAGE_BYTES) -> str:
+    return text.encode()[:size].decode(errors="ignore")
+
+
+@contextlib.contextmanager
+def written_plan(request: Request, plans: list[plan.SourcePlan]) -> Iterator[dict]:
+    """The plan where the target reads it, for the operation's lifetime; yields the
+    operation's `plan` argument."""
+    rows = "".join(plan.plan_rows(plans, escape_paths=not request.on_redshift))
+    sources = {source_plan.source_table: {**source_plan.summary(), "note": note(source_plan)} for source_plan in plans}
+    arguments = {"sources": sources, "bounds": plan.bounds(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))}
+    if request.on_redshift:
+        from sparkify import aws
+
+        folder = f"{manifest_location()}/{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        try:
+            urls = aws.write_load_plan(aws.boto3.client("s3"), folder, plans, rows)
+        except aws.AWS_ERRORS as error:
+            raise CannotStart(f"could not write the load plan to {folder}: {error}") from error
+        for source_table, url in urls["manifests"].items():
+            sources[source_table]["manifest"] = url
+        sources["staging_events"]["json_paths"] = layout.location_path(request.location, layout.JSON_PATHS_FILE)
+        yield {**arguments, "file": urls["plan"]}
+        return
+    with tempfile.TemporaryDirectory(prefix="sparkify-load-") as folder:
+        plan_file = Path(folder) / "plan.json"
+        plan_file.write_text(rows, encoding="utf-8")
+        yield {**arguments, "file": str(plan_file)}
+
+
+def operation_args(request: Request, plan_argument: dict) -> list[str]:
+    """The dbt arguments of the load_raw operation, written as YAML by a YAML library, never
+    pasted into a shell line or SQL: any path loads, a quote or a space included. A load
+    needs no manifest.json or run_results.json; writing them took 0.5 s of each load."""
+    args = {"location": request.location, "plan": plan_argument, "max_rejects": request.max_rejects,
+            "full_refresh": request.full_refresh}  # fmt: skip
+    return [
+        "--no-write-json", "run-operation", "load_raw",
+        "--args", yaml.safe_dump(args, default_flow_style=True, width=1_000_000, allow_unicode=True),
+        *request.target_args,
+    ]  # fmt: skip
+
+
+def run(runner, events: Events, request: Request, listed: list[listing.ListedFile]) -> bool:
+    """Plan the load against the ledger and run it with `runner` (a dbtRunner whose
+    callbacks include `events`); prints the summary; True when every source loaded."""
+    try:
+        if request.on_redshift:
+            current = ledger.read_with_dbt(runner, request.target_args)
+        else:
+            current = ledger.read_duckdb(warehouse.duckdb_path())
+    except ledger.LedgerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
+    plans = plan.plan_sources(request.location, listed, current, request.full_refresh,
+                              reload_on_change=request.on_redshift)  # fmt: skip
+    for source_plan in plans:
+        if source_plan.moved_from and not request.full_refresh:
+            print(f"{source_plan.source_table}: the location changed from {source_plan.moved_from}, so every file is "
+                  "read again, and the next build rebuilds the marts from what is there")  # fmt: skip
+    try:
+        with written_plan(request, plans) as plan_argument:
+            result = runner.invoke(operation_args(request, plan_argument))
+    except CannotStart as error:
+        failure = {"sources": {p.source_table: {**p.summary(), "to_read": 0} for p in plans},
+                   "bounds": {}, "file": None, "failure": within_bytes(str(error))}  # fmt: skip
+        runner.invoke(operation_args(request, failure))
+        print(f"error: {error}", file=sys.stderr)
+        return False
+    if not result.success:
+        if result.exception is not None:  # dbt could not run at all (a bad profile, say): it printed nothing
+            print(f"error: {result.exception}", file=sys.stderr)
+        return False
+    for source_plan in plans:
+        print(summary_line(request.location, source_plan, events.outcomes[source_plan.source_table]), flush=True)
+    failed = [f"{table} ({outcome['message']})" for table, outcome in events.outcomes.items()
+              if outcome["status"] == "failed"]  # fmt: skip
+    if failed:
+        print(
+            f"Load failed for {', '.join(failed)}. Those tables keep their previous contents. See "
+            f"{ledger.raw_schema()}.load_rejects for each rejected line with its file, line and reason, or allow "
+            "more with `make load MAX_REJECTS=N`.",
+            file=sys.stderr,
+        )
+    return not failed
+
+
+def request_from(args: argparse.Namespace) -> Request:
+    return Request(layout.absolute_location(args.location), threshold(args.max_rejects), args.full_refresh, args.target)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--location", default=os.environ.get("SPARKIFY_RAW_LOCATION") or layout.DEFAULT_LOCATION,
+        help="folder or s3:// prefix holding log_data/ and song_data/ (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-rejects", help=f"rejected lines allowed per source (default: {layout.DEFAULT_MAX_REJECTS})"
+    )
+    parser.add_argument("--full-refresh", action="store_true", help="reload every file, not only new or changed ones")
+    parser.add_argument("--target", help="dbt target (default: the profile's, local unless DBT_TARGET says)")
+
+
+@contextlib.contextmanager
+def warehouse_held(request: Request) -> Iterator[None]:
+    """The DuckDB warehouse held by this command for its whole life, so that a second command
+    stops in one line however close the race (sparkify.warehouse); nothing to hold on Redshift."""
+    if request.on_redshift:
+        yield
+        return
+    try:
+        with warehouse.exclusive(warehouse.duckdb_path()):
+            yield
+    except warehouse.WarehouseInUse as error:
+        raise CannotStart(str(error), exit_status=CannotStart.WAREHOUSE_IN_USE) from error
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sparkify.load", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--location", default=os.environ.get("SPARKIFY_RAW_LOCATION", DEFAULT_LOCATION),
-        help="directory or s3:// prefix holding log_data/ and song_data/ (default: %(default)s)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--max-rejects", type=threshold, help="rejected lines allowed per source (default: the project var)"
-    )
-    parser.add_argument("--full-refresh", action="store_true", help="reload every file, not only new or changed ones")
-    parser.add_argument("--target", help="dbt target (default: the profile's, local unless DBT_TARGET says)")
+    add_arguments(parser)
     args = parser.parse_args(argv)
-    args.location = absolute_location(args.location)
-
-    target, target_args = dbt_target(args.target), ["--target", args.target] if args.target else []
     try:
-        check_before_dbt(args.location, target)
-        with contextlib.ExitStack() as stack:
-            listed = stack.enter_context(local_listing(args.location, target))
+        request = request_from(args)
+        with warehouse_held(request):
+            listed = check_before_dbt(request)
+            print(f"Loading {request.location} (starting dbt)...", flush=True)
             from dbt.cli.main import dbtRunner  # imported late: it takes seconds
 
-            jinja_code_cache.enable()
-            runner = dbtRunner()
-            if target == "redshift" and args.location.startswith("s3://"):
+            events = Events()
+            runner = dbtRunner(callbacks=[events])
+            if request.on_redshift:
                 # The ledger is read with dbt; parsed once, for that and the load.
-                parsed = runner.invoke(["--quiet", "parse", *target_args])
+                parsed = runner.invoke(["--quiet", "parse", *request.target_args])
                 if not parsed.success:
-                    raise CannotStart("dbt could not parse the project; run `dbt parse` to see why.")
-                runner = dbtRunner(manifest=parsed.result)
-            manifests = redshift_manifests(runner, args.location, args.full_refresh, args.target)
-            listing = listed()
-            result = runner.invoke(
-                [*operation_args(args.location, args.max_rejects, args.full_refresh, manifests, listing), *target_args]
-            )
-    except (CannotStart, ListingError, LedgerError) as error:
-        return failed_to_start(error, args.location, args.max_rejects, args.full_refresh, args.target)
-    return 0 if result.success else 1
-
-
-def failed_to_start(
-    error: Exception, location: str, max_rejects: int | str | None, full_refresh: bool, target: str | None
-) -> int:
-    """Report a load that could not start in one line, and leave its failed audit rows, as
-    the macro does for the problems it finds; a warehouse in use cannot take them. Returns
-    the exit status."""
-    status = error.exit_status if isinstance(error, CannotStart) else 1
-    if status != CannotStart.WAREHOUSE_IN_USE:
-        from dbt.cli.main import dbtRunner
-
-        args = {"location": location, "message": str(error), "max_rejects": max_rejects, "full_refresh": full_refresh}
-        dbtRunner().invoke([
-            "--quiet", "--no-write-json", "run-operation", "record_load_failure",
-            "--args", yaml.safe_dump(args, default_flow_style=True, width=1_000_000),
-            *(["--target", target] if target else []),
-        ])  # fmt: skip
-    print(f"error: {error}", file=sys.stderr)
-    return status
-
-
-def redshift_ledger(runner, target_args: list[str]) -> dict[str, dict[str, str]]:
-    """What the ledger (raw.loaded_files) says was loaded: per source, file name -> ETag.
-    The load's tables are created first, so a first load reads an empty ledger."""
-    created = runner.invoke(["--quiet", "run-operation", "create_load_tables", *target_args])
-    show = ["--quiet", "show", "--inline", LEDGER_QUERY, "--limit", "-1", *target_args]
-    shown = runner.invoke(show) if created.success else None
-    if shown is None or not shown.success:
-        raise LedgerError("could not read the ledger raw.loaded_files; see the dbt messages above")
-    ledger: dict[str, dict[str, str]] = {}
-    for source_table, file_name, file_version in shown.result.results[0].agate_table.rows:
-        ledger.setdefault(source_table, {})[file_name] = file_version
-    return ledger
-
-
-class LedgerError(RuntimeError):
-    """The ledger could not be read, so the load cannot tell what is new."""
-
-
-LEDGER_QUERY = (
-    "select source_table, file_name, file_version from {{ var('raw_schema') }}.loaded_files "
-    "where file_version is not null"
-)
+                    print("error: dbt could not parse the project; run `dbt parse` to see why.", file=sys.stderr)
+                    return 1
+                runner = dbtRunner(manifest=parsed.result, callbacks=[events])
+            return 0 if run(runner, events, request, listed) else 1
+    except CannotStart as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_status
 
 
 if __name__ == "__main__":

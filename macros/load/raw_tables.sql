@@ -1,48 +1,58 @@
-{#- The raw tables the load writes. Column order follows log_json_path.json, which a
-    Redshift COPY maps by position; column names are the JSON keys, lower-cased as
-    Redshift folds identifiers. Text widths are generous, and enforced on every target
-    (Redshift's varchar(n) counts bytes), so that a long value is rejected loudly rather
-    than truncated silently. -#}
+{#- The load's contract: each raw column with its JSON key, its type and width, and what a
+    value must be for the build to take it. Written once, read by the load on both targets
+    (load_checks.sql) and by the staging models. Column order follows log_json_path.json,
+    which Redshift's COPY maps by position; names are the JSON keys lower-cased, as Redshift
+    folds identifiers. Text widths are in bytes, as Redshift's varchar(n) counts them.
+
+    The rules, each optional:
+    - required: the key holds a value (not null, not blank text);
+    - required_with: the key holds a value whenever the named column does;
+    - whole_number: text that staging casts to an integer (blank means none);
+    - min, max (inclusive), above (exclusive): numbers, or the name of a bound that the load
+      passes (earliest_event_ms, latest_event_ms, latest_year);
+    - also: values allowed beside the range (a year of 0 means unknown);
+    - values: the text values allowed, after staging's trimming (blank means none).
+    They are what the build's tests and casts need: the staging tests (not null, accepted
+    values), the marts' tests (gender, release year, duration, latitude, longitude), the
+    user's level, and event times that convert and subtract without overflow. -#}
 {% macro raw_staging_tables() %}
   {% do return({
-    'staging_events': {
-      'prefix': 'log_data',
-      'columns': [
+    'staging_events': {'columns': [
         {'name': 'artist', 'json_key': 'artist', 'type': 'varchar(1024)'},
         {'name': 'auth', 'json_key': 'auth', 'type': 'varchar(32)'},
         {'name': 'firstname', 'json_key': 'firstName', 'type': 'varchar(256)'},
-        {'name': 'gender', 'json_key': 'gender', 'type': 'varchar(8)'},
-        {'name': 'iteminsession', 'json_key': 'itemInSession', 'type': 'integer'},
+        {'name': 'gender', 'json_key': 'gender', 'type': 'varchar(8)', 'values': ['F', 'M']},
+        {'name': 'iteminsession', 'json_key': 'itemInSession', 'type': 'integer', 'required': true, 'min': 0},
         {'name': 'lastname', 'json_key': 'lastName', 'type': 'varchar(256)'},
-        {'name': 'length', 'json_key': 'length', 'type': 'double precision'},
-        {'name': 'level', 'json_key': 'level', 'type': 'varchar(16)'},
+        {'name': 'length', 'json_key': 'length', 'type': 'double precision', 'min': 0},
+        {'name': 'level', 'json_key': 'level', 'type': 'varchar(16)', 'values': ['free', 'paid'],
+         'required_with': 'userid'},
         {'name': 'location', 'json_key': 'location', 'type': 'varchar(512)'},
         {'name': 'method', 'json_key': 'method', 'type': 'varchar(16)'},
-        {'name': 'page', 'json_key': 'page', 'type': 'varchar(64)'},
-        {'name': 'registration', 'json_key': 'registration', 'type': 'double precision'},
-        {'name': 'sessionid', 'json_key': 'sessionId', 'type': 'integer'},
+        {'name': 'page', 'json_key': 'page', 'type': 'varchar(64)', 'required': true},
+        {'name': 'registration', 'json_key': 'registration', 'type': 'double precision',
+         'min': 0, 'max': 'latest_event_ms'},
+        {'name': 'sessionid', 'json_key': 'sessionId', 'type': 'integer', 'required': true},
         {'name': 'song', 'json_key': 'song', 'type': 'varchar(1024)'},
         {'name': 'status', 'json_key': 'status', 'type': 'integer'},
-        {'name': 'ts', 'json_key': 'ts', 'type': 'bigint'},
+        {'name': 'ts', 'json_key': 'ts', 'type': 'bigint', 'required': true,
+         'min': 'earliest_event_ms', 'max': 'latest_event_ms'},
         {'name': 'useragent', 'json_key': 'userAgent', 'type': 'varchar(1024)'},
-        {'name': 'userid', 'json_key': 'userId', 'type': 'varchar(64)'},
-      ],
-    },
-    'staging_songs': {
-      'prefix': 'song_data',
-      'columns': [
+        {'name': 'userid', 'json_key': 'userId', 'type': 'varchar(64)', 'whole_number': true},
+    ]},
+    'staging_songs': {'columns': [
         {'name': 'num_songs', 'json_key': 'num_songs', 'type': 'integer'},
-        {'name': 'artist_id', 'json_key': 'artist_id', 'type': 'varchar(32)'},
-        {'name': 'artist_latitude', 'json_key': 'artist_latitude', 'type': 'double precision'},
-        {'name': 'artist_longitude', 'json_key': 'artist_longitude', 'type': 'double precision'},
+        {'name': 'artist_id', 'json_key': 'artist_id', 'type': 'varchar(32)', 'required': true},
+        {'name': 'artist_latitude', 'json_key': 'artist_latitude', 'type': 'double precision', 'min': -90, 'max': 90},
+        {'name': 'artist_longitude', 'json_key': 'artist_longitude', 'type': 'double precision',
+         'min': -180, 'max': 180},
         {'name': 'artist_location', 'json_key': 'artist_location', 'type': 'varchar(1024)'},
         {'name': 'artist_name', 'json_key': 'artist_name', 'type': 'varchar(1024)'},
-        {'name': 'song_id', 'json_key': 'song_id', 'type': 'varchar(32)'},
+        {'name': 'song_id', 'json_key': 'song_id', 'type': 'varchar(32)', 'required': true},
         {'name': 'title', 'json_key': 'title', 'type': 'varchar(1024)'},
-        {'name': 'duration', 'json_key': 'duration', 'type': 'double precision'},
-        {'name': 'year', 'json_key': 'year', 'type': 'integer'},
-      ],
-    },
+        {'name': 'duration', 'json_key': 'duration', 'type': 'double precision', 'above': 0},
+        {'name': 'year', 'json_key': 'year', 'type': 'integer', 'min': 1900, 'max': 'latest_year', 'also': [0]},
+    ]},
   }) %}
 {% endmacro %}
 
@@ -103,6 +113,23 @@
 {% endmacro %}
 
 
+{#- The plan of a load, as `make load` writes it (sparkify/plan.py): one row per file under
+    the sources' folders, with its batch when it is read: its name relative to the location,
+    its path, the path that the reader is given (on DuckDB, with glob characters escaped),
+    size and version. A file that is not read has no batch and no paths. -#}
+{% macro load_plan_columns() %}
+  {% do return([
+      {'name': 'source_table', 'type': 'varchar(64)'},
+      {'name': 'file_name', 'type': 'varchar(1024)'},
+      {'name': 'path', 'type': 'varchar(2048)'},
+      {'name': 'read_path', 'type': 'varchar(4096)'},
+      {'name': 'file_size', 'type': 'bigint'},
+      {'name': 'file_version', 'type': 'varchar(128)'},
+      {'name': 'batch_number', 'type': 'integer'},
+  ]) %}
+{% endmacro %}
+
+
 {#- `create table if not exists` for one raw table, as SQL text. -#}
 {% macro raw_table_ddl(schema, name, columns) %}
   {%- set ddl -%}
@@ -141,3 +168,5 @@ create table if not exists {{ schema }}.{{ name }} (
   {% endcall %}
   {% do adapter.commit() %}
 {% endmacro %}
+
+

@@ -89,7 +89,6 @@ nextsong_events as {{ not_materialized() }} (
         events.artist_name,
         events.song_length,
         events.event_at,
-        events.source_file,
         events.loaded_at
     from events
     {%- if is_incremental() %}
@@ -100,7 +99,8 @@ nextsong_events as {{ not_materialized() }} (
 
 ),
 
-{{ first_deliveries('first_plays', 'nextsong_events', order_by='event_at, source_file') }},
+{%- set play_values = ['level', 'location', 'user_agent', 'song_title', 'artist_name', 'song_length'] %}
+{{ first_deliveries('first_plays', 'nextsong_events', order_by=delivery_order(play_values)) }},
 
 deduplicated_plays as (
 

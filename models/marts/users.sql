@@ -91,13 +91,15 @@ latest_events as (
 
 ranked_events as (
 
-    -- Of two deliveries of the latest event with the same time, the one in the first
-    -- source file, as songplays and user_level_periods keep it.
+    -- Of two deliveries of the latest event, the first (macros/deliveries.sql), as songplays
+    -- and user_level_periods keep it.
     select
         *,
         row_number() over (
             partition by user_id
-            order by event_at desc, session_id desc, item_in_session desc, source_file asc
+            order by
+                event_at desc, session_id desc, item_in_session desc,
+                loaded_at asc, level asc, location asc, first_name asc, last_name asc, gender asc
         ) as recency_rank
     from latest_events
 

@@ -10,7 +10,7 @@ renamed as (
 
     select
         -- ids
-        cast({{ empty_as_null('userid') }} as integer) as user_id,
+        {{ whole_number_value('userid') }} as user_id,
         sessionid as session_id,
         iteminsession as item_in_session,
 

@@ -71,9 +71,8 @@ def log_failure(context) -> None:
 
 DBT_ENV = dbt_env()
 
-# What `make load` runs: on Redshift it hands the COPY a manifest of the objects new since the
-# ledger (a bare `dbt run-operation load_raw` copies the whole prefix every day) and the
-# bucket's region; on DuckDB it lists the folder itself and names a process holding the file.
+# What `make load` runs: it checks the location, lists it, compares it with the ledger and
+# hands dbt's load_raw operation the plan (sparkify/load.py); the operation alone cannot load.
 LOAD_COMMAND = f"{shlex.quote(str(PROJECT_DIR / '.venv/bin/python'))} -m sparkify.load"
 
 with DAG(

@@ -13,8 +13,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sparkify.load import operation_args
-
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REAL_SAMPLE = Path(os.environ.get("SPARKIFY_SAMPLE_DIR", PROJECT_DIR.parent / "shared/data/sparkify-sample"))
 BIN = Path(sys.executable).parent
@@ -57,8 +55,13 @@ class Warehouse:
         return result
 
     def load(self, location: Path | str, max_rejects: int | None = None, full_refresh=False, check=True):
-        """dbt's load_raw operation itself, with its arguments written as YAML by a YAML library."""
-        return self.dbt(*operation_args(str(location), max_rejects, full_refresh), check=check)
+        """`make load`'s command: the load planned in Python, then dbt's load_raw operation."""
+        command = ["python", "-m", "sparkify.load", "--location", str(location)]
+        command += [f"--max-rejects={max_rejects}"] if max_rejects is not None else []
+        result = self.run(*command, *(["--full-refresh"] if full_refresh else []))
+        if check and result.returncode != 0:
+            raise AssertionError(f"the load of {location} failed:\n{result.stdout}\n{result.stderr}")
+        return result
 
     def run(self, *command: str) -> subprocess.CompletedProcess:
         """Any command of the project's venv, in the project, against this warehouse."""

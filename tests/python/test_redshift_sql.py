@@ -26,24 +26,34 @@ REDSHIFT_ENV = {
 }
 
 EVENTS, SONGS = "raw_staging_tables()['staging_events']", "raw_staging_tables()['staging_songs']"
+MANIFESTS = "s3://sparkify-load-123456789012/manifests/20261206T230000-0a1b2c3d"
+BOUNDS = "{'earliest_event_ms': 946684800000, 'latest_event_ms': 1796601600000, 'latest_year': 2026}"
+
+
+def names(table: str) -> str:
+    return f"{table}.columns | map(attribute='name') | list"
+
+
 RENDERED = [
-    ("copy_events_with_role",
-     f"redshift_copy_sql('copied_staging_events', 'staging_events', {EVENTS}, 's3://udacity-dend/', '{ROLE}')"),
-    ("copy_songs_with_default_role",
-     f"redshift_copy_sql('copied_staging_songs', 'staging_songs', {SONGS}, 's3://my-bucket/sparkify', '')"),
+    ("copy_events",
+     f"redshift_copy_sql('copied_staging_events', {names(EVENTS)}, '{MANIFESTS}/staging_events.manifest', "
+     "'s3://udacity-dend/log_json_path.json')"),
+    ("copy_songs", f"redshift_copy_sql('copied_staging_songs', {names(SONGS)}, '{MANIFESTS}/staging_songs.manifest')"),
+    ("iam_role", "redshift_iam_role()"),
+    ("event_checks", f"'select ' ~ raw_value_problem({EVENTS}.columns, {names(EVENTS)}, {BOUNDS}) ~ ' from copied'"),
     ("ddl_staging_events", f"raw_table_ddl('raw', 'staging_events', {EVENTS}.columns)"),
     ("ddl_staging_songs", f"raw_table_ddl('raw', 'staging_songs', {SONGS}.columns)"),
     ("ddl_load_audit", "raw_table_ddl('raw', 'load_audit', load_bookkeeping_tables()['load_audit'].columns)"),
     ("ddl_load_rejects", "raw_table_ddl('raw', 'load_rejects', load_bookkeeping_tables()['load_rejects'].columns)"),
-    ("copy_counts", "redshift_copy_counts_sql()"),
-    ("copy_rejects", "redshift_copy_rejects_sql('raw', 'staging_events', 1234)"),
+    ("copy_counts", "redshift_load_counts_sql('checked_staging_events')"),
+    ("copy_rejects", "redshift_copy_rejects_sql({'schema': 'raw', 'source_table': 'staging_events'}, 1234)"),
 ]  # fmt: skip
 
 
-def dbt(*args: str, target_path: Path) -> str:
+def dbt(*args: str, target_path: Path, env: dict[str, str] | None = None) -> str:
     """dbt against the Redshift target, with the same throwaway profile as every other test."""
     warehouse = make_warehouse(target_path)
-    warehouse.env.update(REDSHIFT_ENV)
+    warehouse.env.update({**REDSHIFT_ENV, **(env or {})})
     redshift = ("--target", "redshift", "--no-populate-cache", "--target-path", str(target_path))
     return warehouse.dbt(*args, *redshift).stdout
 
@@ -73,32 +83,42 @@ def normalised(sql: str) -> str:
     return " ".join(sql.split()).lower()
 
 
-def test_events_copy_uses_the_role_jsonpaths_and_redshifts_maxerror_limit(rendered):
-    copy = normalised(rendered["copy_events_with_role"])
+def test_events_copy_reads_the_manifest_into_text_with_jsonpaths_and_redshifts_maxerror_limit(rendered):
+    copy = normalised(rendered["copy_events"])
     assert copy.startswith("copy copied_staging_events (artist, auth, firstname,")
-    assert "from 's3://udacity-dend/log_data/'" in copy
-    assert f"iam_role '{ROLE.lower()}'" in copy
-    assert "format as json 's3://udacity-dend/log_json_path.json'" in copy
+    assert f"from '{MANIFESTS}/staging_events.manifest'".lower() in copy
+    assert "format as json 's3://udacity-dend/log_json_path.json' manifest" in copy
     assert "maxerror 100000" in copy
     assert "truncatecolumns" not in copy
 
 
 def test_copy_names_no_region_unless_one_is_set(rendered):
     """AWS requires every object to be in a COPY's REGION: a fixed one breaks other buckets."""
-    assert "region" not in normalised(rendered["copy_events_with_role"])
+    assert "region" not in normalised(rendered["copy_events"])
 
 
-def test_songs_copy_uses_auto_ignorecase_and_the_default_role(rendered):
-    copy = normalised(rendered["copy_songs_with_default_role"])
-    assert "from 's3://my-bucket/sparkify/song_data/'" in copy
+def test_songs_copy_uses_auto_ignorecase_and_the_default_role_unless_one_is_set(rendered, tmp_path):
+    copy = normalised(rendered["copy_songs"])
+    assert f"from '{MANIFESTS}/staging_songs.manifest'".lower() in copy
     assert "iam_role default" in copy
     assert "format as json 'auto ignorecase'" in copy
+    with_role = dbt("compile", "--quiet", "--inline", "{{ redshift_iam_role() }}", target_path=tmp_path,
+                    env={"SPARKIFY_REDSHIFT_IAM_ROLE_ARN": ROLE})  # fmt: skip
+    assert with_role.strip() == f"'{ROLE}'"
+
+
+def test_the_contracts_checks_are_redshift_sql(rendered):
+    checks = rendered["event_checks"]
+    sqlglot.parse_one(checks, read="redshift")
+    assert "(ts ~ '^(-?[0-9]+)$')" in checks
+    assert "octet_length(useragent) > 1024" in checks
+    assert "try_cast" not in checks and "regexp_full_match" not in checks
 
 
 def test_copy_columns_follow_the_jsonpaths_order(rendered, real_sample):
     json_paths = json.loads((real_sample / "log_json_path.json").read_text())["jsonpaths"]
     keys = [path.split("'")[1].lower() for path in json_paths]
-    columns = normalised(rendered["copy_events_with_role"]).split("(", 1)[1].split(")", 1)[0]
+    columns = normalised(rendered["copy_events"]).split("(", 1)[1].split(")", 1)[0]
     assert [column.strip() for column in columns.split(",")] == keys
 
 
@@ -114,11 +134,15 @@ def test_ddl_parses_and_sizes_every_text_column(rendered, name):
     assert normalised(ddl).endswith(expected_style)
 
 
-def test_copy_bookkeeping_sql_parses(rendered):
+def test_copy_bookkeeping_reads_the_sys_views_and_parses(rendered):
+    """SYS views serve a provisioned cluster, concurrency scaling and Serverless alike; their
+    query ids are not pg_last_copy_id()'s, which only the STL raw lines are joined on."""
     counts = sqlglot.parse_one(rendered["copy_counts"], read="redshift").sql(dialect="redshift").lower()
     rejects = sqlglot.parse_one(rendered["copy_rejects"], read="redshift").sql(dialect="redshift").lower()
-    assert "pg_last_copy_id()" in counts
-    assert "where query = 1234" in rejects
+    assert "from sys_load_history" in counts and "session_id = pg_backend_pid()" in counts
+    assert "stl_" not in counts
+    assert "from sys_load_error_detail as errors" in rejects and "errors.query_id = 1234" in rejects
+    assert "lines.query = pg_last_copy_id()" in rejects
 
 
 def compiled_sql(compiled: Path) -> dict[str, str]:

@@ -25,22 +25,22 @@ events as (
 
 -- One window, so that DuckDB sorts the events once: in session order, the deliveries of an
 -- event (the same user, session and item, as in songplays) follow one another, the one that
--- songplays keeps first (the earliest event time, then the first source file).
+-- songplays keeps first (macros/deliveries.sql, delivery_order).
 ordered_events as (
 
     select
         *,
         lag(user_id) over (
             partition by session_id
-            order by item_in_session, user_id, event_at, source_file
+            order by item_in_session, user_id, {{ delivery_order(['level']) }}
         ) as previous_user_id,
         lag(item_in_session) over (
             partition by session_id
-            order by item_in_session, user_id, event_at, source_file
+            order by item_in_session, user_id, {{ delivery_order(['level']) }}
         ) as previous_item_in_session,
         first_value(level) over (
             partition by session_id
-            order by item_in_session, user_id, event_at, source_file
+            order by item_in_session, user_id, {{ delivery_order(['level']) }}
             rows between unbounded preceding and unbounded following
         ) as starting_level
     from events

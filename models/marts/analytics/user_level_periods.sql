@@ -19,7 +19,6 @@ events as {{ not_materialized() }} (
         level,
         page,
         event_at,
-        source_file,
         loaded_at
     from {{ ref('stg_sparkify__events') }}
     where user_id is not null
@@ -137,7 +136,7 @@ events_to_number as {{ '' if is_incremental() else not_materialized() }} (
 
 ),
 
-{{ first_deliveries('deduplicated_events', 'events_to_number', order_by='event_at, source_file') }},
+{{ first_deliveries('deduplicated_events', 'events_to_number', order_by=delivery_order(['level', 'page'])) }},
 
 period_starts as (
 

@@ -1,0 +1,144 @@
+{#- The contract's checks (raw_staging_tables), as one SQL expression per source that both
+    targets evaluate over the values as text: DuckDB over the JSON values it extracts,
+    Redshift over a COPY into text columns. So a line is rejected for the same reason on
+    both. -#}
+
+{#- Why a line's values cannot be loaded, naming the key and the rule; null when they can.
+    `values` are the SQL expressions of the columns' text values, in the contract's order;
+    `bounds` the load's named bounds. Only the first problem is given. -#}
+{% macro raw_value_problem(columns, values, bounds) -%}
+  case
+      when {% for value in values %}{{ value }} is null{{ ' and ' if not loop.last }}{% endfor %}
+          then 'no known key'
+      else coalesce(
+          {%- for column in columns %}
+          {{ raw_column_problem(column, values[loop.index0], columns, values, bounds) }}{{ ',' if not loop.last }}
+          {%- endfor %}
+      )
+  end
+{%- endmacro %}
+
+
+{#- Why one text value breaks its column's rules, or null. A null value passes every rule
+    but the requirements. -#}
+{% macro raw_column_problem(column, value, columns, values, bounds) -%}
+  {%- set key = column.json_key -%}
+  {%- set width = modules.re.match('varchar\((\d+)\)', column.type) -%}
+  {%- set shown = "'" ~ key ~ ": ''' || left(" ~ value ~ ", 100) || ''''" -%}
+  {%- set number = empty_as_null(value) if column.get('whole_number') else value -%}
+  {%- set range = raw_range(column, bounds) -%}
+  case
+      {%- if column.get('required') %}
+      when {{ empty_as_null(value) }} is null then '{{ key }}: missing, and required'
+      {%- elif column.get('required_with') %}
+      {%- set other = columns | selectattr('name', 'equalto', column.get('required_with')) | first %}
+      when {{ empty_as_null(value) }} is null and {{ empty_as_null(values[columns.index(other)]) }} is not null
+          then '{{ key }}: missing, and required with {{ other.json_key }}'
+      {%- endif %}
+      {%- if width %}
+      when {{ byte_length(value) }} > {{ width.group(1) }}
+          then '{{ key }}: ' || cast({{ byte_length(value) }} as varchar) || ' bytes, longer than {{ column.type }}'
+      {%- endif %}
+      {%- if column.type in ('integer', 'bigint') or column.get('whole_number') %}
+      when not {{ text_matches(number, '-?[0-9]+') }} then {{ shown }} || ' is not a whole number'
+      {%- elif column.type == 'double precision' %}
+      {#- JSON's numbers: no NaN or Infinity, and an exponent that no double overflows. #}
+      when not {{ text_matches(value, '-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]{1,2})?') }} then {{ shown }} || ' is not a number'
+      {%- endif %}
+      {%- if range %}
+      when not {{ range_condition(column, number, range) }} then {{ shown }} || ' is {{ range.text }}'
+      {%- endif %}
+      {%- if column.get('values') %}
+      when {{ empty_as_null(value) }} not in ('{{ column.get('values') | join("', '") }}')
+          then {{ shown }} || ' is not one of {{ column.get('values') | join(', ') }}'
+      {%- endif %}
+  end
+{%- endmacro %}
+
+
+{#- A column's range, its named bounds resolved (an integer column's is the type's), and
+    as a reason writes it; or none. -#}
+{% macro raw_range(column, bounds) %}
+  {%- set integer = column.type == 'integer' or column.get('whole_number') -%}
+  {%- set low = bounds.get(column.get('min'), column.get('min')) if column.get('min') is not none else (-2147483648 if integer else none) -%}
+  {%- set high = bounds.get(column.get('max'), column.get('max')) if column.get('max') is not none else (2147483647 if integer else none) -%}
+  {%- if low is none and high is none and column.get('above') is none -%}
+    {% do return(none) %}
+  {%- endif -%}
+  {%- set text = ('not above ' ~ column.get('above')) if column.get('above') is not none
+      else ('outside ' ~ low ~ ' to ' ~ high) if high is not none else ('below ' ~ low) -%}
+  {%- set text = text ~ ((' (or ' ~ column.get('also') | join(', ') ~ ')') if column.get('also') else '') -%}
+  {% do return({'low': low, 'high': high, 'above': column.get('above'), 'also': column.get('also') or [], 'text': text}) %}
+{% endmacro %}
+
+
+{#- Whether a number, whose text the checks before have vouched for, lies in its range. It
+    is cast only as a type that holds it: a whole number of more than 18 characters may not
+    fit a bigint, and is out of every range here; the number pattern's exponent fits a
+    double. -#}
+{% macro range_condition(column, value, range) -%}
+  {%- set whole = column.type != 'double precision' -%}
+  {%- set number = checked_cast(value, 'bigint' if whole else 'double precision') -%}
+  {%- set conditions = [] -%}
+  {%- if range.above is not none %}{% do conditions.append(number ~ ' > ' ~ range.above) %}{% endif -%}
+  {%- if range.low is not none %}{% do conditions.append(number ~ ' >= ' ~ range.low) %}{% endif -%}
+  {%- if range.high is not none %}{% do conditions.append(number ~ ' <= ' ~ range.high) %}{% endif -%}
+  {%- set alternatives = [conditions | join(' and ')] -%}
+  {%- for allowed in range.also %}{% do alternatives.append(number ~ ' = ' ~ allowed) %}{% endfor -%}
+  {%- set condition = alternatives | join(' or ') -%}
+  {%- if whole -%}
+  (case when length({{ value }}) > 18 then false else {{ condition }} end)
+  {%- else -%}
+  ({{ condition }})
+  {%- endif -%}
+{%- endmacro %}
+
+
+{#- A whole-number text column (userId) as staging types it: blank is none. -#}
+{% macro whole_number_value(expression) -%}
+  cast({{ empty_as_null(expression) }} as integer)
+{%- endmacro %}
+
+
+{#- Whether text matches a regular expression whole. Patterns hold no backslash: Redshift
+    reads one in a string literal as an escape. -#}
+{% macro text_matches(expression, pattern) %}
+  {{ return(adapter.dispatch('text_matches', 'sparkify')(expression, pattern)) }}
+{% endmacro %}
+
+{% macro default__text_matches(expression, pattern) -%}
+  ({{ expression }} ~ '^({{ pattern }})$')
+{%- endmacro %}
+
+{% macro duckdb__text_matches(expression, pattern) -%}
+  regexp_full_match({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+
+{#- The length of text in bytes, as Redshift's varchar(n) counts it. -#}
+{% macro byte_length(expression) %}
+  {{ return(adapter.dispatch('byte_length', 'sparkify')(expression)) }}
+{% endmacro %}
+
+{% macro default__byte_length(expression) -%}
+  octet_length({{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__byte_length(expression) -%}
+  strlen({{ expression }})
+{%- endmacro %}
+
+
+{#- A cast of text that the checks vouched for. DuckDB may evaluate a CASE branch for rows
+    that an earlier branch already caught, so there it must not fail. -#}
+{% macro checked_cast(expression, type) %}
+  {{ return(adapter.dispatch('checked_cast', 'sparkify')(expression, type)) }}
+{% endmacro %}
+
+{% macro default__checked_cast(expression, type) -%}
+  cast({{ expression }} as {{ type }})
+{%- endmacro %}
+
+{% macro duckdb__checked_cast(expression, type) -%}
+  try_cast({{ expression }} as {{ type }})
+{%- endmacro %}

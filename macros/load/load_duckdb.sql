@@ -1,0 +1,374 @@
+{#- DuckDB streams the reads, so memory does not grow with the data: only a file with a bad
+    line is held whole, by the precise path. -#}
+{% macro duckdb__load_source(load) %}
+  {%- if load.location.startswith('s3://') -%}
+    {% do duckdb_enable_s3() %}
+  {%- endif -%}
+  {%- set scratch = load.schema ~ '.' ~ load.source_table ~ '__loading' -%}
+  {% call statement('create_scratch_' ~ load.source_table) %}
+    drop table if exists {{ scratch }};
+    create table {{ scratch }} as
+    select *, cast(null as varchar) as load_problem from {{ load.schema }}.{{ load.source_table }} limit 0;
+    create or replace temp table new_rejects as
+    select load_id, source_table, file_name, line_number, reason, raw_line from {{ load.schema }}.load_rejects limit 0;
+  {% endcall %}
+  {% do adapter.commit() %}
+
+  {%- set batches = run_query(
+      "select batch_number, count(*), sum(file_size) from load_plan where source_table = '" ~ load.source_table
+      ~ "' and batch_number is not null group by 1 order by 1").rows -%}
+  {%- for batch in batches %}
+    {% do run_query("set variable batch_files = (select list(read_path) from load_plan where source_table = '"
+        ~ load.source_table ~ "' and batch_number = " ~ batch[0] ~ ")") %}
+    {% call statement('fast_path_' ~ load.source_table) %}
+      insert into {{ scratch }}
+      {{ duckdb_fast_path_select(load) }};
+    {% endcall %}
+    {% do adapter.commit() %}
+    {% do load_event({'event': 'batch', 'source_table': load.source_table, 'batch': loop.index,
+        'batches': batches | length, 'files': batch[1], 'bytes': batch[2]}) %}
+  {%- endfor %}
+
+  {%- set too_large = duckdb_precise_path(load, scratch) -%}
+  {%- set counts = run_query(
+      'select (select count(*) from ' ~ scratch ~ '), (select count(*) from new_rejects)').rows[0] -%}
+  {%- set result = source_result(load, counts[0], counts[1]) -%}
+  {%- if too_large -%}
+    {%- set result = {'status': 'failed', 'rows_loaded': 0, 'rows_rejected': 0, 'message': too_large} -%}
+  {%- endif -%}
+  {% do duckdb_record_load(load, result, scratch) %}
+  {% do return(result) %}
+{% endmacro %}
+
+
+{#- The plan's rows as the temp table load_plan. -#}
+{% macro duckdb__read_load_plan(file) %}
+  {% call statement('read_load_plan') %}
+    create or replace temp table load_plan as
+    select * from read_json({{ sql_string(file) }}, format = 'newline_delimited', columns = {
+        {%- for column in load_plan_columns() %}
+        '{{ column.name }}': '{{ column.type }}'{{ ',' if not loop.last }}
+        {%- endfor %}
+    });
+  {% endcall %}
+{% endmacro %}
+
+
+{#- Every value is extracted as text in one JSON parse, then checked and typed in SQL: one
+    pass over the batch. -#}
+{% macro duckdb_fast_path_select(load) %}
+  {%- set columns = load.columns -%}
+  {%- set values = [] -%}
+  {%- for column in columns %}{% do values.append('found_values[' ~ loop.index ~ ']') %}{% endfor -%}
+  with objects as (
+
+      select filename, json, {{ duckdb_extract_values('json', columns) }} as found_values
+      from read_ndjson_objects(getvariable('batch_files'), ignore_errors = true, filename = true)
+
+  )
+
+  select
+      {%- for column in columns %}
+      try_cast(found_values[{{ loop.index }}] as {{ column.type }}) as {{ column.name }},
+      {%- endfor %}
+      load_plan.file_name as source_file,
+      {{ load_time_sql(load.loaded_at) }} as loaded_at,
+      case
+          when json is null then 'not a JSON object'
+          else {{ raw_value_problem(columns, values, load.bounds) }}
+      end as load_problem
+  from objects
+  inner join load_plan on objects.filename = load_plan.path and load_plan.source_table = '{{ load.source_table }}'
+{% endmacro %}
+
+
+{#- One parse for every key of a line. -#}
+{% macro duckdb_extract_values(json, columns) -%}
+  json_extract_string({{ json }}, [
+      {%- for column in columns %}{{ sql_string('$."' ~ column.json_key ~ '"') }}{{ ', ' if not loop.last }}{% endfor -%}
+  ])
+{%- endmacro %}
+
+
+{#- DuckDB reads a file whole to split it into lines, which takes about twice its size
+    within memory_limit and as much again outside it: so a flagged file may be at most a
+    quarter of memory_limit, and a chunk stays below half of it (an eighth, and at most
+    64 MiB, plus its largest file). -#}
+{% macro duckdb_precise_path(load, scratch) %}
+  {% call statement('suspect_files_' ~ load.source_table) %}
+    create or replace temp table suspect_files as
+    with memory as (
+        {{ duckdb_memory_limit_sql() }}
+    ),
+
+    flagged as (
+        select distinct source_file as file_name from {{ scratch }} where load_problem is not null
+    )
+
+    select
+        load_plan.path,
+        load_plan.read_path,
+        load_plan.file_name,
+        load_plan.file_size,
+        load_plan.file_size > memory.limit_bytes / 4 as too_large,
+        memory.limit_text,
+        floor(
+            sum(load_plan.file_size) over (order by load_plan.file_name rows unbounded preceding)
+            / least(67108864, memory.limit_bytes / 8)
+        ) as chunk_number
+    from flagged
+    inner join load_plan on flagged.file_name = load_plan.file_name and load_plan.source_table = '{{ load.source_table }}'
+    cross join memory;
+  {% endcall %}
+  {%- set too_large = run_query(
+      "select first(file_name || ' (' || cast(round(file_size / 1048576) as bigint) || ' MiB)' order by file_size desc), count(*), "
+      ~ "first(limit_text) from suspect_files where too_large").rows[0] -%}
+  {%- if too_large[1] > 0 -%}
+    {%- do return(too_large[0] ~ (' and ' ~ (too_large[1] - 1) ~ ' more such files have' if too_large[1] > 1 else ' has')
+        ~ ' bad lines, and finding them reads a file whole, which fits in a quarter of DuckDB\'s memory_limit ('
+        ~ too_large[2] ~ ') at most: split the file, or raise memory_limit (SPARKIFY_DUCKDB_MEMORY_LIMIT in the example profile)') -%}
+  {%- endif -%}
+  {% call statement('suspect_rows_' ~ load.source_table) %}
+    delete from {{ scratch }} where source_file in (select file_name from suspect_files);
+  {% endcall %}
+  {% do adapter.commit() %}
+  {%- for chunk in run_query('select distinct chunk_number from suspect_files order by 1').rows %}
+    {% do run_query("set variable suspect_paths = (select list(read_path) from suspect_files where chunk_number = "
+        ~ chunk[0] ~ ")") %}
+    {% call statement('precise_path_' ~ load.source_table) %}
+      create or replace temp table precise_lines as
+      {{ duckdb_precise_path_select(load) }};
+    {% endcall %}
+    {% do duckdb_pretty_printed_documents(load) %}
+    {% call statement('precise_path_rows_' ~ load.source_table) %}
+      insert into {{ scratch }}
+      select
+          {%- for column in load.columns %}
+          try_cast(found_values[{{ loop.index }}] as {{ column.type }}),
+          {%- endfor %}
+          source_file,
+          {{ load_time_sql(load.loaded_at) }},
+          null
+      from precise_lines
+      where reason is null;
+      insert into new_rejects
+      select '{{ invocation_id }}', '{{ load.source_table }}', source_file, line_number, reason, raw_line
+      from precise_lines
+      where reason is not null;
+    {% endcall %}
+    {% do adapter.commit() %}
+  {%- endfor %}
+  {% do return(none) %}
+{% endmacro %}
+
+
+{#- current_setting gives memory_limit as text, such as '953.6 MiB'. -#}
+{% macro duckdb_memory_limit_sql() %}
+  select
+      cast(string_split(written, ' ')[1] as double) * case string_split(written, ' ')[2]
+          when 'KiB' then 1024 when 'MiB' then 1048576 when 'GiB' then 1073741824
+          when 'TiB' then 1099511627776 else 1 end as limit_bytes,
+      written as limit_text
+  from (select current_setting('memory_limit') as written) as setting
+{% endmacro %}
+
+
+{#- The lines are split from the blob as text, so that a file that is not UTF-8 still has
+    lines, each decoded on its own. -#}
+{% macro duckdb_precise_path_select(load) %}
+  {%- set columns = load.columns -%}
+  {%- set values = [] -%}
+  {%- for column in columns %}{% do values.append('found_values[' ~ loop.index ~ ']') %}{% endfor -%}
+  with files as (
+
+      select
+          load_plan.file_name as source_file,
+          -- Blob to text writes every byte outside printable ASCII as \xNN, so a file that is
+          -- not UTF-8 can still be split into lines and each line decoded on its own.
+          string_split(cast(content as varchar), '\x0A') as escaped_lines
+      from read_blob(getvariable('suspect_paths')) as blobs
+      inner join load_plan on blobs.filename = load_plan.path and load_plan.source_table = '{{ load.source_table }}'
+
+  ),
+
+  lines as (
+
+      select
+          source_file,
+          generate_subscripts(escaped_lines, 1) as line_number,
+          unnest(escaped_lines) as escaped_line
+      from files
+
+  ),
+
+  decoded as (
+
+      select
+          source_file,
+          line_number,
+          escaped_line,
+          try(decode(cast(
+              regexp_replace(
+                  case when line_number = 1 then regexp_replace(escaped_line, '^\\xEF\\xBB\\xBF', '') else escaped_line end,
+                  '\\x0D$', '')
+              as blob))) as raw_line
+      from lines
+      -- Spaces, tabs (\x09) and carriage returns (\x0D) alone: a blank line.
+      where not regexp_full_match(escaped_line, '( |\\x09|\\x0D)*')
+
+  ),
+
+  parsed as (
+
+      select
+          *,
+          case
+              when raw_line is null then 'not valid UTF-8'
+              when not json_valid(raw_line) then 'not valid JSON'
+              when json_type(raw_line) = 'ARRAY'
+                  then 'a JSON array of ' || format('{:,}', json_array_length(raw_line)) || ' records, expected one object per line'
+              when json_type(raw_line) <> 'OBJECT'
+                  then 'a JSON ' || case json_type(raw_line)
+                      when 'VARCHAR' then 'string' when 'BOOLEAN' then 'boolean' when 'NULL' then 'null' else 'number'
+                  end || ', expected one object per line'
+          end as line_problem,
+          case when json_valid(raw_line) and json_type(raw_line) = 'OBJECT'
+              then {{ duckdb_extract_values('raw_line', columns) }}
+          end as found_values
+      from decoded
+
+  )
+
+  select
+      source_file,
+      line_number,
+      -- A line that is not UTF-8 is kept in blob notation, so that no byte is lost.
+      coalesce(raw_line, escaped_line) as raw_line,
+      coalesce(line_problem, {{ raw_value_problem(columns, values, load.bounds) }}) as reason,
+      found_values
+  from parsed
+{% endmacro %}
+
+
+{#- Only a file of several lines whose first line is not valid JSON can be one document: a
+    first line that is a JSON value on its own cannot begin a longer one. -#}
+{% macro duckdb_pretty_printed_documents(load) %}
+  {% do run_query(
+      "set variable document_paths = (select list(suspect_files.read_path) from suspect_files inner join ("
+      ~ " select source_file from precise_lines group by source_file"
+      ~ " having count(*) > 1 and arg_min(reason, line_number) = 'not valid JSON'"
+      ~ ") as candidates on suspect_files.file_name = candidates.source_file)") %}
+  {%- if run_query("select coalesce(len(getvariable('document_paths')), 0)").rows[0][0] > 0 %}
+    {% call statement('pretty_printed_' ~ load.source_table) %}
+      create or replace temp table pretty_printed as
+      with documents as (
+
+          select
+              load_plan.file_name as source_file,
+              -- The file as one document, without a byte-order mark, when it is UTF-8.
+              regexp_replace(try(decode(content)), '^\x{FEFF}', '') as document
+          from read_blob(getvariable('document_paths')) as blobs
+          inner join load_plan on blobs.filename = load_plan.path and load_plan.source_table = '{{ load.source_table }}'
+
+      )
+
+      select
+          source_file,
+          1 as line_number,
+          document as raw_line,
+          case json_type(document)
+              when 'ARRAY' then 'a pretty-printed JSON array of ' || format('{:,}', json_array_length(document))
+                  || ' records over '
+              else 'a pretty-printed JSON document over '
+          end || format('{:,}', length(document) - length(replace(document, chr(10), '')) + 1)
+              || ' lines, expected one object per line' as reason,
+          null as found_values
+      from documents
+      where json_valid(document);
+      delete from precise_lines where source_file in (select source_file from pretty_printed);
+      insert into precise_lines select * from pretty_printed;
+    {% endcall %}
+  {%- endif %}
+{% endmacro %}
+
+
+{#- One transaction, so that the bookkeeping never disagrees with the data. -#}
+{% macro duckdb_record_load(load, result, scratch) %}
+  {%- set staging = load.schema ~ '.' ~ load.source_table -%}
+  {%- set read_files = "(select file_name from load_plan where source_table = '" ~ load.source_table
+      ~ "' and batch_number is not null)" -%}
+  {%- set reload = load.plan.reload -%}
+  {% call statement('record_' ~ load.source_table) %}
+    {%- if result.status == 'loaded' %}
+      {%- if reload %}
+    {{ staging_deletion_insert_sql(load, 'select count(*) from ' ~ staging) }};
+    -- Nothing to keep: the scratch table becomes the staging table, with no copy.
+    drop table {{ staging }};
+    alter table {{ scratch }} drop column load_problem;
+    alter table {{ scratch }} rename to {{ load.source_table }};
+    delete from {{ load.schema }}.loaded_files where source_table = '{{ load.source_table }}';
+      {%- else %}
+    {#- Rows of the changed files that the new versions do not hold again. -#}
+    {{ staging_deletion_insert_sql(load,
+        'select count(*) from (select * exclude (loaded_at) from ' ~ staging
+        ~ ' where source_file in ' ~ read_files ~ ' except select * exclude (loaded_at, load_problem) from '
+        ~ scratch ~ ') as deleted') }};
+    delete from {{ staging }} where source_file in {{ read_files }};
+    insert into {{ staging }} select * exclude (load_problem) from {{ scratch }};
+    delete from {{ load.schema }}.loaded_files
+    where source_table = '{{ load.source_table }}' and file_name in {{ read_files }};
+      {%- endif %}
+    insert into {{ load.schema }}.loaded_files
+    select
+        load_plan.source_table,
+        load_plan.file_name,
+        load_plan.file_size,
+        load_plan.file_version,
+        coalesce(loaded.row_count, 0),
+        coalesce(rejected.row_count, 0),
+        '{{ invocation_id }}',
+        {{ load_time_sql(load.loaded_at) }}
+    from load_plan
+    left join (
+        select source_file, count(*) as row_count from {{ staging }}
+        where loaded_at = {{ load_time_sql(load.loaded_at) }}
+        group by source_file
+    ) as loaded on load_plan.file_name = loaded.source_file
+    left join (
+        select file_name, count(*) as row_count from new_rejects group by file_name
+    ) as rejected on load_plan.file_name = rejected.file_name
+    where load_plan.source_table = '{{ load.source_table }}' and load_plan.batch_number is not null;
+    {%- endif %}
+    delete from {{ load.schema }}.load_rejects
+    where source_table = '{{ load.source_table }}'
+        and ({{ 'true' if reload and result.status == 'loaded' else 'false' }} or file_name in {{ read_files }});
+    insert into {{ load.schema }}.load_rejects select * from new_rejects order by file_name, line_number;
+    {{ files_not_read_sql(load) }};
+    {{ load_audit_insert_sql(load, result) }};
+    drop table if exists {{ scratch }};
+  {% endcall %}
+  {% do adapter.commit() %}
+{% endmacro %}
+
+
+{#- The credential chain, so that no key appears in SQL; the extensions load by path, so
+    nothing is downloaded. -#}
+{% macro duckdb_enable_s3() %}
+  {%- for path in env_var('SPARKIFY_DUCKDB_EXTENSIONS', '').split(',') if path -%}
+    {% do run_query("load " ~ sql_string(path)) %}
+  {%- endfor -%}
+  {%- set endpoint = env_var('AWS_ENDPOINT_URL_S3', env_var('AWS_ENDPOINT_URL', '')) -%}
+  {%- set region = env_var('AWS_REGION', env_var('AWS_DEFAULT_REGION', '')) -%}
+  {% call statement('create_s3_secret') %}
+    create or replace secret sparkify_s3 (
+        type s3,
+        provider credential_chain
+        {%- if region %}, region {{ sql_string(region) }}{% endif %}
+        {%- if endpoint %},
+        endpoint {{ sql_string(endpoint.split('://')[-1].rstrip('/')) }},
+        use_ssl {{ 'true' if endpoint.startswith('https://') else 'false' }},
+        url_style 'path'
+        {%- endif %}
+    )
+  {% endcall %}
+{% endmacro %}
