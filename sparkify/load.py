@@ -170,10 +170,11 @@ def note(source_plan: plan.SourcePlan) -> str | None:
     """The message of a successful load's audit row: loaded files gone from the location."""
     if not source_plan.gone:
         return None
-    files = f"{source_plan.gone:,} loaded file" + (" gone from the location, its rows " if source_plan.gone == 1
-                                                   else "s gone from the location, their rows ")  # fmt: skip
-    return files + ("dropped: a changed object reloads the whole source" if source_plan.reload
-                    else "kept (FULL_REFRESH=1 drops them)")  # fmt: skip
+    files, rows = ("file", "its") if source_plan.gone == 1 else ("files", "their")
+    fate = "kept (FULL_REFRESH=1 drops them)"
+    if source_plan.reload:
+        fate = "dropped: a changed object reloads the whole source"
+    return f"{source_plan.gone:,} loaded {files} gone from the location, {rows} rows {fate}"
 
 
 def within_bytes(text: str, size: int = MESSAGE_BYTES) -> str:
