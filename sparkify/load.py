@@ -187,7 +187,12 @@ def written_plan(request: Request, plans: list[plan.SourcePlan]) -> Iterator[dic
     operation's `plan` argument."""
     rows = "".join(plan.plan_rows(plans, escape_paths=not request.on_redshift))
     sources = {source_plan.source_table: {**source_plan.summary(), "note": note(source_plan)} for source_plan in plans}
-    arguments = {"sources": sources, "bounds": plan.bounds(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))}
+    arguments = {
+        "sources": sources,
+        "bounds": plan.bounds(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
+        # Where a file's name starts in its path, counted from 1 as SQL does (layout.relative_name).
+        "name_start": len(request.location) + 2,
+    }
     if request.on_redshift:
         from sparkify import aws
 
@@ -242,7 +247,7 @@ def run(runner, events: Events, request: Request, listed: list[listing.ListedFil
             result = runner.invoke(operation_args(request, plan_argument))
     except CannotStart as error:
         failure = {"sources": {p.source_table: {**p.summary(), "to_read": 0} for p in plans},
-                   "bounds": {}, "file": None, "failure": within_bytes(str(error))}  # fmt: skip
+                   "bounds": {}, "name_start": None, "file": None, "failure": within_bytes(str(error))}  # fmt: skip
         runner.invoke(operation_args(request, failure))
         print(f"error: {error}", file=sys.stderr)
         return False

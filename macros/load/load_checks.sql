@@ -8,51 +8,82 @@
     `bounds` the load's named bounds. Only the first problem is given. -#}
 {% macro raw_value_problem(columns, values, bounds) -%}
   case
-      when {% for value in values %}{{ value }} is null{{ ' and ' if not loop.last }}{% endfor %}
-          then 'no known key'
-      else coalesce(
-          {%- for column in columns %}
-          {{ raw_column_problem(column, values[loop.index0], columns, values, bounds) }}{{ ',' if not loop.last }}
-          {%- endfor %}
-      )
+      when {{ no_known_key(values) }} then 'no known key'
+      {%- for check in raw_value_checks(columns, values, bounds) %}
+      when {{ check.condition }} then {{ check.reason }}
+      {%- endfor %}
   end
 {%- endmacro %}
 
 
-{#- Why one text value breaks its column's rules, or null. A null value passes every rule
-    but the requirements. -#}
-{% macro raw_column_problem(column, value, columns, values, bounds) -%}
-  {%- set key = column.json_key -%}
-  {%- set width = modules.re.match('varchar\((\d+)\)', column.type) -%}
-  {%- set shown = "'" ~ key ~ ": ''' || left(" ~ value ~ ", 100) || ''''" -%}
-  {%- set number = empty_as_null(value) if column.get('whole_number') else value -%}
-  {%- set range = raw_range(column, bounds) -%}
-  case
-      {%- if column.get('required') %}
-      when {{ empty_as_null(value) }} is null then '{{ key }}: missing, and required'
-      {%- elif column.get('required_with') %}
-      {%- set other = columns | selectattr('name', 'equalto', column.get('required_with')) | first %}
-      when {{ empty_as_null(value) }} is null and {{ empty_as_null(values[columns.index(other)]) }} is not null
-          then '{{ key }}: missing, and required with {{ other.json_key }}'
-      {%- endif %}
-      {%- if width %}
-      when {{ byte_length(value) }} > {{ width.group(1) }}
-          then '{{ key }}: ' || cast({{ byte_length(value) }} as varchar) || ' bytes, longer than {{ column.type }}'
-      {%- endif %}
-      {%- if column.type in ('integer', 'bigint') or column.get('whole_number') %}
-      when not {{ text_matches(number, '-?[0-9]+') }} then {{ shown }} || ' is not a whole number'
-      {%- elif column.type == 'double precision' %}
-      {#- JSON's numbers: no NaN or Infinity, and an exponent that no double overflows. #}
-      when not {{ text_matches(value, '-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]{1,2})?') }} then {{ shown }} || ' is not a number'
-      {%- endif %}
-      {%- if range %}
-      when not {{ range_condition(column, number, range) }} then {{ shown }} || ' is {{ range.text }}'
-      {%- endif %}
-      {%- if column.get('values') %}
-      when {{ empty_as_null(value) }} not in ('{{ column.get('values') | join("', '") }}')
-          then {{ shown }} || ' is not one of {{ column.get('values') | join(', ') }}'
-      {%- endif %}
-  end
+{% macro no_known_key(values) -%}
+  ({% for value in values %}{{ value }} is null{{ ' and ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+
+{#- The contract's rules as conditions that a bad value meets, each with its reason, in the
+    order of the columns and then of the rules. A null value meets none but the requirements. -#}
+{% macro raw_value_checks(columns, values, bounds) %}
+  {%- set checks = [] -%}
+  {%- for column in columns -%}
+    {%- set value = values[loop.index0] -%}
+    {%- set key = column.json_key -%}
+    {%- set width = modules.re.match('varchar\((\d+)\)', column.type) -%}
+    {%- set shown = "'" ~ key ~ ": ''' || left(" ~ value ~ ", 100) || ''''" -%}
+    {%- set number = empty_as_null(value) if column.get('whole_number') else value -%}
+    {%- set range = raw_range(column, bounds) -%}
+    {%- if column.get('required') -%}
+      {%- do checks.append({'condition': is_blank(value), 'reason': "'" ~ key ~ ": missing, and required'"}) -%}
+    {%- elif column.get('required_with') -%}
+      {%- set other = columns | selectattr('name', 'equalto', column.get('required_with')) | first -%}
+      {%- do checks.append({
+          'condition': is_blank(value) ~ ' and not ' ~ is_blank(values[columns.index(other)]),
+          'reason': "'" ~ key ~ ": missing, and required with " ~ other.json_key ~ "'"}) -%}
+    {%- endif -%}
+    {%- if width -%}
+      {%- do checks.append({
+          'condition': byte_length(value) ~ ' > ' ~ width.group(1),
+          'reason': "'" ~ key ~ ": ' || cast(" ~ byte_length(value) ~ " as varchar) || ' bytes, longer than "
+              ~ column.type ~ "'"}) -%}
+    {%- endif -%}
+    {%- if column.type in ('integer', 'bigint') or column.get('whole_number') -%}
+      {%- do checks.append({
+          'condition': 'not ' ~ text_matches(number, '-?[0-9]+'), 'reason': shown ~ " || ' is not a whole number'"}) -%}
+    {%- elif column.type == 'double precision' -%}
+      {#- JSON's numbers: no NaN or Infinity, and an exponent that no double overflows. -#}
+      {%- do checks.append({
+          'condition': 'not ' ~ text_matches(value, '-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]{1,2})?'),
+          'reason': shown ~ " || ' is not a number'"}) -%}
+    {%- endif -%}
+    {%- if range -%}
+      {%- do checks.append({
+          'condition': 'not ' ~ range_condition(column, number, range),
+          'reason': shown ~ " || ' is " ~ range.text ~ "'"}) -%}
+    {%- endif -%}
+    {%- if column.get('values') -%}
+      {%- do checks.append({
+          'condition': empty_as_null(value) ~ " not in ('" ~ column.get('values') | join("', '") ~ "')",
+          'reason': shown ~ " || ' is not one of " ~ column.get('values') | join(', ') ~ "'"}) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {% do return(checks) %}
+{% endmacro %}
+
+
+{#- Whether text is missing or only spaces: what staging's empty_as_null makes null. -#}
+{% macro is_blank(expression) %}
+  {{ return(adapter.dispatch('is_blank', 'sparkify')(expression)) }}
+{% endmacro %}
+
+{% macro default__is_blank(expression) -%}
+  ({{ expression }} is null or trim({{ expression }}) = '')
+{%- endmacro %}
+
+{#- DuckDB's trim of a character reads the whole string (and its plain trim would also take a
+    no-break space, which Redshift's and staging keep): only text that starts with a space
+    is trimmed. -#}
+{% macro duckdb__is_blank(expression) -%}
+  ({{ expression }} is null or {{ expression }} = '' or (starts_with({{ expression }}, ' ') and ltrim({{ expression }}, ' ') = ''))
 {%- endmacro %}
 
 
