@@ -63,6 +63,8 @@ DASHBOARD_INSTALLED := $(DASHBOARD_VENV)/.installed
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_INSTALLED := $(AIRFLOW_VENV)/.installed
 AIRFLOW_PORT ?= 8080
+# `make docs-serve`'s port: not Airflow's, so that both can run at once.
+DOCS_PORT ?= 8081
 # `make airflow`'s settings: .venv-airflow first on PATH (standalone starts its parts by name),
 # the project's DAG, SQLite metadata in .airflow/, 4 worker processes rather than 32, the UI on
 # localhost only, no telemetry, and an absolute warehouse path, since Cosmos runs dbt in a
@@ -95,7 +97,11 @@ help: ## List the targets
 # bytecode at install time: where PYTHONDONTWRITEBYTECODE is set (as in many containers), Python
 # would otherwise compile dbt's 1,400 modules again in every command, about 1.4 s each time.
 UV_VERSION := 0.13.8
+# The locks need Python 3.11 or later: an older one stops here, in one line, rather than inside uv.
+MIN_PYTHON := 3.11
 define install_venv
+	@$(PYTHON) -c 'import sys; need = tuple(map(int, "$(MIN_PYTHON)".split("."))); found = ".".join(map(str, sys.version_info[:3])); sys.exit(0 if sys.version_info >= need else f"$(PYTHON) is Python {found}; the project needs Python $(MIN_PYTHON) or later (PYTHON=python3.11 make ...)")'
+	@echo "Installing $(1) from $(2): about a minute the first time..."
 	$(PYTHON) -m venv $(1)
 	$(1)/bin/pip install --quiet uv==$(UV_VERSION)
 	$(1)/bin/uv pip install --quiet --compile-bytecode --python $(1)/bin/python -r $(2)
@@ -172,8 +178,8 @@ compile-redshift: install ## Render every model (as a full build), test and anal
 docs: install ## Generate the dbt docs site (target/index.html)
 	$(DBT) docs generate
 
-docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhost:8080
-	$(DBT) docs serve --port 8080
+docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhost:8081 (DOCS_PORT)
+	$(DBT) docs serve --port $(DOCS_PORT)
 
 dashboard: $(DASHBOARD_INSTALLED) ## Draw target/dashboard.html from the DuckDB warehouse (SPARKIFY_DUCKDB_PATH), self-contained
 	$(DASHBOARD_VENV)/bin/python -m sparkify.dashboard --out target/dashboard.html

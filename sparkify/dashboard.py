@@ -232,7 +232,7 @@ def page(database: str, figures: dict, specs: dict[str, dict], bundle: str) -> s
     return PAGE.format(
         bundle=bundle,
         database=html.escape(database),
-        drawn_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        drawn_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         headlines=headlines,
         containers=containers,
         # "</" would end the script element early if a song title held "</script>".

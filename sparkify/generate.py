@@ -329,7 +329,7 @@ def generate(
             Song(random_title(rng, rng.randint(1, 4)), random_title(rng, 2), round(rng.uniform(90, 420), 5)), rank
         )
 
-    start_ms = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    start_ms = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp() * 1000)
     population = make_users(rng, users, start_ms)
     session_ids = itertools.count(1)
     n_events = 0

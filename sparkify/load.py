@@ -189,7 +189,7 @@ def written_plan(request: Request, plans: list[plan.SourcePlan]) -> Iterator[dic
     sources = {source_plan.source_table: {**source_plan.summary(), "note": note(source_plan)} for source_plan in plans}
     arguments = {
         "sources": sources,
-        "bounds": plan.bounds(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
+        "bounds": plan.bounds(dt.datetime.now(dt.UTC).replace(tzinfo=None)),
         # Where a file's name starts in its path, counted from 1 as SQL does (layout.relative_name).
         "name_start": len(request.location) + 2,
     }

@@ -116,5 +116,5 @@ def bounds(now: dt.datetime) -> dict[str, int]:
     """The plausible ranges that depend on the load's time, for the contract's checks."""
     latest = now + dt.timedelta(days=1)
     return {"earliest_event_ms": EARLIEST_EVENT_MS,
-            "latest_event_ms": int(latest.replace(tzinfo=dt.timezone.utc).timestamp() * 1000),
+            "latest_event_ms": int(latest.replace(tzinfo=dt.UTC).timestamp() * 1000),
             "latest_year": now.year}  # fmt: skip

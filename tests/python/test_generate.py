@@ -110,7 +110,7 @@ def test_event_values_are_shaped_like_eventsim(generated):
         day = path.name[:10]
         stamps = [json.loads(line)["ts"] for line in path.read_text().splitlines()]
         assert stamps == sorted(stamps)
-        days = {dt.datetime.fromtimestamp(ts / 1000, dt.timezone.utc).date().isoformat() for ts in stamps}
+        days = {dt.datetime.fromtimestamp(ts / 1000, dt.UTC).date().isoformat() for ts in stamps}
         assert days == {day}
 
 

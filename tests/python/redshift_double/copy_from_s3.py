@@ -13,7 +13,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import psycopg2
@@ -50,7 +50,7 @@ class CopyFailed(Exception):
 
 def utc_now() -> datetime:
     """A timestamp as Redshift's system tables hold them: UTC, without a time zone."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def string_value(literal: str) -> str:
@@ -201,7 +201,7 @@ class Source:
             raise
         modified = response.get("LastModified")
         return S3Object(response["Body"].read(), response.get("ETag", "").strip('"'),
-                        modified.astimezone(timezone.utc).replace(tzinfo=None) if modified else None)  # fmt: skip
+                        modified.astimezone(UTC).replace(tzinfo=None) if modified else None)  # fmt: skip
 
     def read(self, url: str) -> bytes | None:
         fetched = self.fetch(url)
