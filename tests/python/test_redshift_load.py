@@ -362,15 +362,18 @@ def test_a_source_past_the_threshold_fails_recorded_as_on_duckdb(redshift, wareh
     assert [row[-1] for row in on_redshift["audit"]] == ["failed", "loaded"]
 
 
+def deny_writes(s3, bucket: str) -> None:
+    """A bucket policy that refuses every PutObject, as a bucket of someone else's does; the
+    S3 emulator enforces it."""
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+
+
 def test_a_source_bucket_that_cannot_be_written_is_only_read(redshift, small_dataset):
     """The COPY manifests and the plan go to the project's own bucket: a source bucket, such as
     the public dataset's, is never written."""
     location = redshift.upload(small_dataset, "data")
-    redshift.s3.put_bucket_policy(Bucket=redshift.bucket, Policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
-                       "Resource": f"arn:aws:s3:::{redshift.bucket}/*"}],
-    }))  # fmt: skip
+    deny_writes(redshift.s3, redshift.bucket)
     source_keys = redshift.keys()
 
     redshift.make_load(location)
@@ -566,11 +569,7 @@ def test_a_plan_that_cannot_be_written_fails_every_source_through_the_audit(reds
     """A failure found after dbt started, before any file was read, is recorded as a load's
     failures are, and said in one line."""
     location = redshift.upload(small_dataset, "data")
-    redshift.s3.put_bucket_policy(Bucket=redshift.manifest_bucket, Policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
-                       "Resource": f"arn:aws:s3:::{redshift.manifest_bucket}/*"}],
-    }))  # fmt: skip
+    deny_writes(redshift.s3, redshift.manifest_bucket)
 
     result = redshift.make_load(location, None, False)
 
