@@ -256,7 +256,7 @@ def stage_dataset(s3, source_url: str, dest_url: str, song_parts: int = 8, worke
         raise AwsSetupError(f"{source.url()} must hold log_data/ and song_data/ with JSON objects")
     written = set()
     for key in [*log_keys, source.key(layout.JSON_PATHS_FILE)]:
-        relative = key[len(source.prefix) + 1 :] if source.prefix else key
+        relative = source.relative(key)
         written.add(dest.key(relative))
         s3.copy_object(Bucket=dest.bucket, Key=dest.key(relative), CopySource={"Bucket": source.bucket, "Key": key})
 

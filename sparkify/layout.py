@@ -15,7 +15,8 @@ JSON_PATHS_FILE = "log_json_path.json"
 DATA_FILE_SUFFIX = ".json"
 # Rejected lines a source may have before its load fails, unless the command says otherwise.
 DEFAULT_MAX_REJECTS = 0
-# Redshift refuses a COPY MAXERROR above this, so no threshold may reach it.
+# Redshift refuses a COPY MAXERROR above this, and fails a COPY once its errors reach it,
+# so no threshold may reach it; the load's COPY uses it as its MAXERROR.
 MAX_REJECTS_LIMIT = 100_000
 
 

@@ -142,7 +142,9 @@ class Events:
         if message.info.name != "JinjaLogDebug" or not message.data.msg.startswith(EVENT_PREFIX):
             return
         event = json.loads(message.data.msg[len(EVENT_PREFIX) :])
-        if event["event"] == "batch":
+        if event["event"] == "copy":
+            print(f"  {event['source_table']}: copying {event['objects']:,} objects...", flush=True)
+        elif event["event"] == "batch":
             print(
                 f"  {event['source_table']}: read batch {event['batch']} of {event['batches']} "
                 f"({event['files']:,} files, {event['bytes'] / 2**20:,.1f} MiB)",
@@ -189,7 +191,9 @@ def written_plan(request: Request, plans: list[plan.SourcePlan]) -> Iterator[dic
     sources = {source_plan.source_table: {**source_plan.summary(), "note": note(source_plan)} for source_plan in plans}
     arguments = {
         "sources": sources,
-        "bounds": plan.bounds(dt.datetime.now(dt.UTC).replace(tzinfo=None)),
+        "bounds": plan.bounds(dt.datetime.now(dt.UTC)),
+        # Redshift's COPY takes as many errors as it allows, so that max_rejects alone decides.
+        "copy_maxerror": layout.MAX_REJECTS_LIMIT,
         # Where a file's name starts in its path, counted from 1 as SQL does (layout.relative_name).
         "name_start": len(request.location) + 2,
     }
@@ -247,7 +251,8 @@ def run(runner, events: Events, request: Request, listed: list[listing.ListedFil
             result = runner.invoke(operation_args(request, plan_argument))
     except CannotStart as error:
         failure = {"sources": {p.source_table: {**p.summary(), "to_read": 0} for p in plans},
-                   "bounds": {}, "name_start": None, "file": None, "failure": within_bytes(str(error))}  # fmt: skip
+                   "bounds": {}, "name_start": None, "copy_maxerror": None, "file": None,
+                   "failure": within_bytes(str(error))}  # fmt: skip
         runner.invoke(operation_args(request, failure))
         print(f"error: {error}", file=sys.stderr)
         return False

@@ -156,7 +156,6 @@
     )
 
     select
-        load_plan.path,
         load_plan.read_path,
         load_plan.file_name,
         load_plan.file_size,
@@ -190,11 +189,12 @@
       {{ duckdb_precise_path_select(load) }};
     {% endcall %}
     {% do duckdb_pretty_printed_documents(load) %}
+    {%- set values = duckdb_found_values(load.columns) %}
     {% call statement('precise_path_rows_' ~ load.source_table) %}
       insert into {{ scratch }}
       select
           {%- for column in load.columns %}
-          try_cast({{ duckdb_found_values(load.columns)[loop.index0] }} as {{ column.type }}),
+          try_cast({{ values[loop.index0] }} as {{ column.type }}),
           {%- endfor %}
           source_file,
           {{ load_time_sql(load.loaded_at) }},

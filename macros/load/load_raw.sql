@@ -14,7 +14,7 @@
     {% set load = {
         'schema': schema, 'source_table': source_table, 'columns': table.columns, 'location': location,
         'max_rejects': max_rejects, 'full_refresh': full_refresh, 'plan': plan.sources[source_table],
-        'bounds': plan.bounds, 'plan_name_start': plan.name_start,
+        'bounds': plan.bounds, 'plan_name_start': plan.name_start, 'copy_maxerror': plan.copy_maxerror,
         'started_at': modules.datetime.datetime.utcnow(), 'loaded_at': loaded_at} %}
     {%- if plan.get('failure') %}
       {% set result = {'status': 'failed', 'rows_loaded': 0, 'rows_rejected': 0, 'message': plan.get('failure')} %}

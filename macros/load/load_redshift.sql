@@ -6,7 +6,7 @@
   {%- if load.plan.to_read == 0 -%}
     {%- set result = source_result(load, 0, 0) -%}
   {%- else -%}
-    {% do log('  ' ~ load.source_table ~ ': copying ' ~ load.plan.to_read ~ ' objects...', info=true) %}
+    {% do load_event({'event': 'copy', 'source_table': load.source_table, 'objects': load.plan.to_read}) %}
     {% call statement('copy_' ~ load.source_table) %}
       drop table if exists {{ scratch }};
       create temp table {{ scratch }} (
@@ -14,7 +14,7 @@
           {{ name }} varchar(65535){{ ',' if not loop.last }}
         {%- endfor %}
       );
-      {{ redshift_copy_sql(scratch, names, load.plan.get('manifest'), load.plan.get('json_paths')) }};
+      {{ redshift_copy_sql(scratch, names, load.copy_maxerror, load.plan.get('manifest'), load.plan.get('json_paths')) }};
     {% endcall %}
     {% do adapter.commit() %}
     {% call statement('check_' ~ load.source_table) %}
@@ -98,10 +98,6 @@
 {% endmacro %}
 
 
-{#- Redshift refuses a MAXERROR above this, and fails a COPY once its errors reach it. -#}
-{% macro redshift_copy_maxerror() %}{% do return(100000) %}{% endmacro %}
-
-
 {#- The role COPY assumes: the one Terraform made, else the cluster's default. -#}
 {% macro redshift_iam_role() -%}
   {%- set role = env_var('SPARKIFY_REDSHIFT_IAM_ROLE_ARN', '') -%}
@@ -118,14 +114,14 @@ region {{ sql_string(region) }}
 
 
 {#- No TRUNCATECOLUMNS: a value too long even for text is a reject, never cut short. -#}
-{% macro redshift_copy_sql(target, names, manifest_url, json_paths_url) -%}
+{% macro redshift_copy_sql(target, names, maxerror, manifest_url, json_paths_url=none) -%}
 copy {{ target }} ({{ names | join(', ') }})
 from {{ sql_string(manifest_url) }}
 iam_role {{ redshift_iam_role() }}
 format as json {{ sql_string(json_paths_url) if json_paths_url else "'auto ignorecase'" }}
 manifest
 {{- redshift_copy_region(var('source_region')) }}
-maxerror {{ redshift_copy_maxerror() }}
+maxerror {{ maxerror }}
 compupdate off
 statupdate off
 {%- endmacro %}

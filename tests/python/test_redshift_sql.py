@@ -12,6 +12,8 @@ import sqlglot
 import yaml
 from conftest import PROJECT_DIR, make_warehouse
 
+from sparkify import layout
+
 ROLE = "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read"
 SEPARATOR = "-- ~~~ next statement ~~~"
 
@@ -34,11 +36,15 @@ def names(table: str) -> str:
     return f"{table}.columns | map(attribute='name') | list"
 
 
+# What `make load` passes as the COPY's MAXERROR.
+MAXERROR = layout.MAX_REJECTS_LIMIT
+
 RENDERED = [
     ("copy_events",
-     f"redshift_copy_sql('copied_staging_events', {names(EVENTS)}, '{MANIFESTS}/staging_events.manifest', "
+     f"redshift_copy_sql('copied_staging_events', {names(EVENTS)}, {MAXERROR}, '{MANIFESTS}/staging_events.manifest', "
      "'s3://udacity-dend/log_json_path.json')"),
-    ("copy_songs", f"redshift_copy_sql('copied_staging_songs', {names(SONGS)}, '{MANIFESTS}/staging_songs.manifest')"),
+    ("copy_songs",
+     f"redshift_copy_sql('copied_staging_songs', {names(SONGS)}, {MAXERROR}, '{MANIFESTS}/staging_songs.manifest')"),
     ("iam_role", "redshift_iam_role()"),
     ("event_checks", f"'select ' ~ raw_value_problem({EVENTS}.columns, {names(EVENTS)}, {BOUNDS}) ~ ' from copied'"),
     ("ddl_staging_events", f"raw_table_ddl('raw', 'staging_events', {EVENTS}.columns)"),
