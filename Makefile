@@ -67,8 +67,9 @@ AIRFLOW_PORT ?= 8080
 DOCS_PORT ?= 8081
 # `make airflow`'s settings: .venv-airflow first on PATH (standalone starts its parts by name),
 # the project's DAG, SQLite metadata in .airflow/, 4 worker processes rather than 32, the UI on
-# localhost only, no telemetry, and an absolute warehouse path, since Cosmos runs dbt in a
-# temporary copy of the project. The load task runs in the project, so SPARKIFY_RAW_LOCATION
+# localhost only, no telemetry, and absolute paths to the warehouse and to a dbt target folder of
+# the DAG's own (so that its dbt runs leave the user's partial parse alone), since Cosmos runs
+# dbt in a temporary copy of the project. The load task runs in the project, so SPARKIFY_RAW_LOCATION
 # (exported above, never written into the shell line) may be relative.
 AIRFLOW_ENV = PATH=$(abspath $(AIRFLOW_VENV))/bin:$$PATH \
   AIRFLOW_HOME=$(CURDIR)/.airflow \
@@ -79,13 +80,14 @@ AIRFLOW_ENV = PATH=$(abspath $(AIRFLOW_VENV))/bin:$$PATH \
   AIRFLOW__API__HOST=127.0.0.1 \
   AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
   AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
+  DBT_TARGET_PATH=$(CURDIR)/target/airflow \
   SPARKIFY_DUCKDB_PATH=$(CURDIR)/data/sparkify.duckdb
 # Terraform uses a local provider mirror when this machine has one (offline), else the registry.
 TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=terraform init -input=false $${plugin_dir:+-plugin-dir=$$plugin_dir}
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 
-.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test bench clean upload stage \
+.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test test-fast bench clean upload stage \
         dashboard browser airflow airflow-test infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
@@ -166,7 +168,6 @@ pipeline: install ## Load LOCATION, build, run the data tests and summarise, in 
 
 demo: install data ## The whole pipeline on DuckDB from generated data, with two analyses
 	$(BIN)/python -m sparkify.pipeline --location data/generated --show most_played_songs --show busiest_weekday
-	@echo "Browse the lineage and docs with: make docs-serve"
 
 # Stand-ins for the redshift profile's env_var() calls: compiling opens no connection.
 REDSHIFT_PLACEHOLDERS := SPARKIFY_REDSHIFT_CLUSTER_ID=sparkify SPARKIFY_REDSHIFT_HOST=sparkify.example.invalid \
@@ -178,8 +179,8 @@ compile-redshift: install ## Render every model (as a full build), test and anal
 docs: install ## Generate the dbt docs site (target/index.html)
 	$(DBT) docs generate
 
-docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhost:8081 (DOCS_PORT)
-	$(DBT) docs serve --port $(DOCS_PORT)
+docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhost:8081 (DOCS_PORT); Ctrl-C stops it
+	@$(BIN)/python -m sparkify.serve -- $(DBT) docs serve --port $(DOCS_PORT)
 
 dashboard: $(DASHBOARD_INSTALLED) ## Draw target/dashboard.html from the DuckDB warehouse (SPARKIFY_DUCKDB_PATH), self-contained
 	$(DASHBOARD_VENV)/bin/python -m sparkify.dashboard --out target/dashboard.html
@@ -196,11 +197,18 @@ lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, t
 	  status=$$?; rm -rf "$$lint_dir"; exit $$status
 	terraform fmt -check -recursive terraform
 
-test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) $(AIRFLOW_INSTALLED) browser ## The full test suite: lint, then pytest (dbt on the real sample, the dashboard in Chromium, Airflow, Terraform, checkov, emulator)
-	$(BIN)/pytest
+# pytest-xdist workers for make test: each has its own warehouses and dbt target folder, and
+# takes whole modules (--dist loadfile), so that a module's fixtures are built once.
+TEST_WORKERS ?= 2
+
+test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) $(AIRFLOW_INSTALLED) browser ## The full test suite on both cores: lint, then every tier of tests/python (docs/testing.md)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
+test-fast: install ## The fast tier while you work: no dbt process; the loader's planning and checks, the generator, the AWS helpers
+	$(BIN)/pytest -m fast
 
 airflow-test: install $(AIRFLOW_INSTALLED) ## Install .venv-airflow if missing, then test the daily DAG: parse, shape, a run on the real sample, a failing run
-	$(BIN)/pytest tests/python/test_airflow_dag.py
+	$(BIN)/pytest -m airflow
 
 airflow: install $(AIRFLOW_INSTALLED) ## Airflow standalone with the daily DAG on http://localhost:8080 (TARGET, LOCATION, AIRFLOW_PORT)
 	@# Cosmos renders the DAG from the manifest that dbt parse writes; with the same settings and
@@ -208,7 +216,7 @@ airflow: install $(AIRFLOW_INSTALLED) ## Airflow standalone with the daily DAG o
 	@$(AIRFLOW_ENV) $(DBT) parse --quiet --profile sparkify --target $(TARGET)
 	@echo "Airflow UI: http://localhost:$(AIRFLOW_PORT)  (DAG sparkify_daily; target $(TARGET), raw JSON from $$SPARKIFY_RAW_LOCATION)"
 	@echo "Log in as admin; the password is in .airflow/simple_auth_manager_passwords.json.generated (written at first start). Ctrl-C stops it."
-	@$(AIRFLOW_ENV) airflow standalone
+	@$(AIRFLOW_ENV) $(BIN)/python -m sparkify.serve --stop-signal SIGINT -- airflow standalone
 
 bench: install ## Loader and build against the raw-scan floor, side by side (SCALE=sample, 1m or 10m; data generated when missing)
 	$(BIN)/python scripts/benchmark.py --scale $(SCALE)

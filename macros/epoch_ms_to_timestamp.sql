@@ -1,5 +1,3 @@
-{#- Epoch milliseconds (as eventsim writes `ts` and `registration`) to a UTC timestamp
-    without time zone, keeping the milliseconds. -#}
 {% macro epoch_ms_to_timestamp(epoch_ms) %}
   {{ return(adapter.dispatch('epoch_ms_to_timestamp', 'sparkify')(epoch_ms)) }}
 {% endmacro %}

@@ -1,5 +1,3 @@
-{#- The condition an incremental model puts on its input: rows whose loaded_at is newer than
-    the newest the model already holds (all rows when it holds none). -#}
 {% macro loaded_since_last_build(column='loaded_at') -%}
   {{ column }} > (select coalesce(max(built.loaded_at), cast('1900-01-01' as timestamp)) from {{ this }} as built)
 {%- endmacro %}

@@ -1,21 +1,11 @@
-{#- Tests that scan a whole fact table on every daily build, when only the day's rows are
-    new, read only the rows loaded since they last passed. Each such test records, when it
-    passes, how far it has tested: the newest loaded_at of its model (its watermark). The
-    next build tests only the rows loaded after it. A test that fails records nothing, so
-    it keeps testing those rows until they pass. A full refresh, var test_all_rows, or a
-    change to the test or to its model's SQL (the fingerprint) tests every row again.
-
-    A generic test opts in with `config: {where: __loaded_since_last_pass__}` and is
-    watermarked by the model it tests; a singular test calls loaded_since_last_pass() in
-    its SQL and names its model in `config(meta={'watermark_model': ...})`. -#}
+{#- Watermarked data tests: docs/incremental.md explains them; macros/_macros.yml describes
+    each macro. -#}
 
 {% macro test_watermarks_relation() %}
   {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='data_test_watermarks')) }}
 {% endmacro %}
 
 
-{#- The model whose loaded_at bounds what a test node (graph.nodes form) has tested, or none
-    when the test is not watermarked. -#}
 {% macro test_watermark_model(test) %}
   {%- set named = test.config.get('meta', {}).get('watermark_model') -%}
   {%- if named -%}
@@ -27,19 +17,12 @@
 {% endmacro %}
 
 
-{#- Changes with the test's definition and with its model's SQL: either change means that
-    the rows tested so far were tested by other code. -#}
 {% macro test_watermark_fingerprint(test) %}
   {%- set model = graph.nodes[test_watermark_model(test)] -%}
   {{ return(local_md5(test.unique_id ~ '|' ~ test.checksum.checksum ~ '|' ~ model.checksum.checksum)) }}
 {% endmacro %}
 
 
-{#- The newest loaded_at that the current test has passed on, or none: it has not passed
-    yet, its fingerprint changed, this is a full refresh, var test_all_rows is true, or a
-    load has since changed rows that were tested without loading them again: it took rows
-    out of staging (raw.staging_deletions), after which models are rebuilt whole, or it
-    loaded song rows, which change the song of plays loaded before. -#}
 {% macro tested_through() %}
   {%- if not execute or flags.FULL_REFRESH or var('test_all_rows') -%}
     {{ return(none) }}
@@ -63,8 +46,6 @@
 {% endmacro %}
 
 
-{#- The condition a watermarked test puts on its rows: loaded since the test last passed,
-    or every row. -#}
 {% macro loaded_since_last_pass(column='loaded_at') %}
   {%- set watermark = tested_through() -%}
   {%- if watermark is none -%}
@@ -74,19 +55,6 @@
 {% endmacro %}
 
 
-{#- dbt's own, except that the where config __loaded_since_last_pass__ becomes the condition
-    above (the where config cannot call a macro itself). -#}
-{% macro get_where_subquery(relation) -%}
-  {%- if config.get('where') == '__loaded_since_last_pass__' -%}
-    {{ return('(select * from ' ~ relation ~ ' where ' ~ loaded_since_last_pass() ~ ') dbt_subquery') }}
-  {%- endif -%}
-  {{ return(dbt.get_where_subquery(relation)) }}
-{%- endmacro %}
-
-
-{#- on-run-end: each watermarked test that passed records its model's newest loaded_at, in
-    one transaction. Nothing else writes a model while dbt builds and tests it, so that is
-    the newest row the test read. -#}
 {% macro record_test_watermarks(results) %}
   {%- if not execute -%}
     {{ return('') }}
@@ -133,9 +101,6 @@
 {% endmacro %}
 
 
-{#- Redshift aborts one of two transactions that write a table side by side (serializable
-    isolation), as the daily DAG's model tasks would at their ends: they take turns. DuckDB
-    has one writer at a time anyway. -#}
 {% macro lock_test_watermarks(relation) -%}
   {{ return(adapter.dispatch('lock_test_watermarks', 'sparkify')(relation)) }}
 {%- endmacro %}

@@ -32,8 +32,8 @@ import yaml
 
 from sparkify import duckdb_extensions, layout, ledger, listing, plan, warehouse
 
-# The prefix of the events that load_raw logs (macros/load/load_raw.sql, load_event).
-EVENT_PREFIX = "sparkify-load "
+# The prefix of the events that the project's operations log (macros/report_event.sql).
+EVENT_PREFIX = "sparkify-event "
 # load_audit.message is varchar(4096), counted in bytes on Redshift.
 MESSAGE_BYTES = 4000
 
@@ -132,11 +132,13 @@ def manifest_location() -> str:
 
 
 class Events:
-    """What load_raw reports, as dbt hands its events to a callback: progress printed as it
-    comes, and each source's outcome kept for the summary."""
+    """What the project's operations report, as dbt hands its events to a callback: the load's
+    progress printed as it comes, each source's outcome kept for the load's summary, and the
+    row counts (report_row_counts) kept for the pipeline's."""
 
     def __init__(self) -> None:
         self.outcomes: dict[str, dict] = {}
+        self.row_counts: dict | None = None
 
     def __call__(self, message) -> None:
         if message.info.name != "JinjaLogDebug" or not message.data.msg.startswith(EVENT_PREFIX):
@@ -150,6 +152,8 @@ class Events:
                 f"({event['files']:,} files, {event['bytes'] / 2**20:,.1f} MiB)",
                 flush=True,
             )
+        elif event["event"] == "row_counts":
+            self.row_counts = event
         else:
             self.outcomes[event["source_table"]] = event
 

@@ -16,6 +16,28 @@ import time
 from sparkify import load
 
 DAILY_BUILD = ("build", "--exclude-resource-type", "unit_test")
+# What a person does next with a built warehouse: the Makefile's targets.
+NEXT_COMMANDS = (
+    ("make dashboard", "the dashboard: target/dashboard.html, which opens from disk"),
+    ("make docs-serve", "the docs site: every model and column, and the lineage"),
+    ("make airflow", "the daily DAG in Airflow's UI"),
+)
+
+
+def summary(row_counts: dict) -> list[str]:
+    """The pipeline's closing lines: the rows of every table, the plays matched to a song
+    (and why few may be), and the next commands."""
+    counts = row_counts["row_counts"]
+    width = max(map(len, counts))
+    lines = ["Rows per table:", *(f"  {table:<{width}} {rows:>12,}" for table, rows in counts.items())]
+    lines += [
+        f"  songplays matched to a song: {row_counts['matched_plays']:,} of {counts['songplays']:,}",
+        "  (a play gets its song_id only when the song files hold its title and artist; these hold "
+        f"{counts['songs']:,} songs)",
+        "Next:",
+        *(f"  {command:<16} {what}" for command, what in NEXT_COMMANDS),
+    ]
+    return lines
 
 
 def run(request: load.Request, show: tuple[str, ...] = ()) -> bool:
@@ -49,7 +71,7 @@ def run_steps(request: load.Request, listed, show: tuple[str, ...]) -> bool:
     steps = [
         ("build and test", [*DAILY_BUILD, *(["--full-refresh"] if request.full_refresh else [])]),
         # No artifacts after the build's: run_results.json keeps its results.
-        ("summary", ["--no-write-json", "run-operation", "report_marts"]),
+        ("row counts", ["--no-write-json", "run-operation", "report_row_counts"]),
         *((f"analysis {name}", ["--no-write-json", "show", "--select", name, "--limit", "10"]) for name in show),
     ]
     for name, args in steps:
@@ -61,6 +83,7 @@ def run_steps(request: load.Request, listed, show: tuple[str, ...]) -> bool:
             return False
         print(f"    {name} took {time.monotonic() - step_started:.1f} s", flush=True)
     print(f"Pipeline finished in {time.monotonic() - started:.1f} s")
+    print("\n".join(summary(events.row_counts)))
     return True
 
 

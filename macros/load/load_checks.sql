@@ -1,11 +1,3 @@
-{#- The contract's checks (raw_staging_tables), as one SQL expression per source that both
-    targets evaluate over the values as text: DuckDB over the JSON values it extracts,
-    Redshift over a COPY into text columns. So a line is rejected for the same reason on
-    both. -#}
-
-{#- Why a line's values cannot be loaded, naming the key and the rule; null when they can.
-    `values` are the SQL expressions of the columns' text values, in the contract's order;
-    `bounds` the load's named bounds. Only the first problem is given. -#}
 {% macro raw_value_problem(columns, values, bounds) -%}
   case
       when {{ no_known_key(values) }} then 'no known key'
@@ -21,8 +13,6 @@
 {%- endmacro %}
 
 
-{#- The contract's rules as conditions that a bad value meets, each with its reason, in the
-    order of the columns and then of the rules. A null value meets none but the requirements. -#}
 {% macro raw_value_checks(columns, values, bounds) %}
   {%- set checks = [] -%}
   {%- for column in columns -%}
@@ -70,7 +60,6 @@
 {% endmacro %}
 
 
-{#- Whether text is missing or only spaces: what staging's empty_as_null makes null. -#}
 {% macro is_blank(expression) %}
   {{ return(adapter.dispatch('is_blank', 'sparkify')(expression)) }}
 {% endmacro %}
@@ -79,16 +68,11 @@
   ({{ expression }} is null or trim({{ expression }}) = '')
 {%- endmacro %}
 
-{#- DuckDB's trim of a character reads the whole string (and its plain trim would also take a
-    no-break space, which Redshift's and staging keep): only text that starts with a space
-    is trimmed. -#}
 {% macro duckdb__is_blank(expression) -%}
   ({{ expression }} is null or {{ expression }} = '' or (starts_with({{ expression }}, ' ') and ltrim({{ expression }}, ' ') = ''))
 {%- endmacro %}
 
 
-{#- A column's range, its named bounds resolved (an integer column's is the type's), and
-    as a reason writes it; or none. -#}
 {% macro raw_range(column, bounds) %}
   {%- set integer = column.type == 'integer' or column.get('whole_number') -%}
   {%- set low = bounds.get(column.get('min'), column.get('min')) if column.get('min') is not none else (-2147483648 if integer else none) -%}
@@ -103,10 +87,8 @@
 {% endmacro %}
 
 
-{#- Whether a number, whose text the checks before have vouched for, lies in its range. It
-    is cast only as a type that holds it: a whole number of more than 18 characters may not
-    fit a bigint, and is out of every range here; the number pattern's exponent fits a
-    double. -#}
+{#- Cast only as a type that holds the number: a whole number of more than 18 characters may
+    not fit a bigint (and is out of every range here); the number pattern's exponent fits a double. -#}
 {% macro range_condition(column, value, range) -%}
   {%- set whole = column.type != 'double precision' -%}
   {%- set number = checked_cast(value, 'bigint' if whole else 'double precision') -%}
@@ -125,14 +107,11 @@
 {%- endmacro %}
 
 
-{#- A whole-number text column (userId) as staging types it: blank is none. -#}
 {% macro whole_number_value(expression) -%}
   cast({{ empty_as_null(expression) }} as integer)
 {%- endmacro %}
 
 
-{#- Whether text matches a regular expression whole. Patterns hold no backslash: Redshift
-    reads one in a string literal as an escape. -#}
 {% macro text_matches(expression, pattern) %}
   {{ return(adapter.dispatch('text_matches', 'sparkify')(expression, pattern)) }}
 {% endmacro %}
@@ -146,7 +125,6 @@
 {%- endmacro %}
 
 
-{#- The length of text in bytes, as Redshift's varchar(n) counts it. -#}
 {% macro byte_length(expression) %}
   {{ return(adapter.dispatch('byte_length', 'sparkify')(expression)) }}
 {% endmacro %}
@@ -160,8 +138,6 @@
 {%- endmacro %}
 
 
-{#- A cast of text that the checks vouched for. DuckDB may evaluate a CASE branch for rows
-    that an earlier branch already caught, so there it must not fail. -#}
 {% macro checked_cast(expression, type) %}
   {{ return(adapter.dispatch('checked_cast', 'sparkify')(expression, type)) }}
 {% endmacro %}

@@ -1,5 +1,3 @@
-{#- DuckDB streams the reads, so memory does not grow with the data: only a file with a bad
-    line is held whole, by the precise path. -#}
 {% macro duckdb__load_source(load) %}
   {%- if load.location.startswith('s3://') -%}
     {% do duckdb_enable_s3() %}
@@ -25,7 +23,7 @@
       {{ duckdb_fast_path_select(load) }};
     {% endcall %}
     {% do adapter.commit() %}
-    {% do load_event({'event': 'batch', 'source_table': load.source_table, 'batch': loop.index,
+    {% do report_event({'event': 'batch', 'source_table': load.source_table, 'batch': loop.index,
         'batches': batches | length, 'files': batch[1], 'bytes': batch[2]}) %}
   {%- endfor %}
 
@@ -41,7 +39,6 @@
 {% endmacro %}
 
 
-{#- The plan's rows as the temp table load_plan. -#}
 {% macro duckdb__read_load_plan(file) %}
   {% call statement('read_load_plan') %}
     create or replace temp table load_plan as
@@ -54,8 +51,6 @@
 {% endmacro %}
 
 
-{#- Every value is extracted as text in one JSON parse, then checked and typed in SQL: one
-    pass over the batch. -#}
 {% macro duckdb_fast_path_select(load) %}
   {%- set columns = load.columns -%}
   {%- set values = duckdb_found_values(columns) -%}
@@ -78,10 +73,6 @@
 {% endmacro %}
 
 
-{#- Whether a line may break the contract: cheap tests, each true for every value that breaks
-    a rule (and for a few that do not, such as a "007"), so that the precise path, which
-    applies the rules themselves (raw_value_problem), reads every file with a bad line.
-    The rules' own SQL cost the fast path a third of its time over ten million lines. -#}
 {% macro duckdb_values_may_break_contract(columns, values, bounds) -%}
   {%- set tests = [] -%}
   {%- for column in columns -%}
@@ -116,15 +107,13 @@
 {%- endmacro %}
 
 
-{#- A path as the plan names its file: what follows the location and its slash. A join with
-    the plan would say the same, but DuckDB builds its hash table on the unknown-sized read. -#}
+{#- Not a join with the plan, which would say the same: DuckDB would build its hash table on
+    the read, whose size is unknown. -#}
 {% macro duckdb_file_name(path, load) -%}
   substr({{ path }}, {{ load.plan_name_start }})
 {%- endmacro %}
 
 
-{#- One parse for every key of a line, as a struct of text: json_transform reads the keys as
-    json_extract_string does (their case kept), and faster. -#}
 {% macro duckdb_extract_values(json, columns) -%}
   json_transform({{ json }}, '{
       {%- for column in columns %}"{{ column.json_key }}": "VARCHAR"{{ ', ' if not loop.last }}{% endfor -%}
@@ -132,7 +121,6 @@
 {%- endmacro %}
 
 
-{#- The columns' text values in that struct, in the contract's order. -#}
 {% macro duckdb_found_values(columns) %}
   {%- set values = [] -%}
   {%- for column in columns %}{% do values.append('found_values."' ~ column.json_key ~ '"') %}{% endfor -%}
@@ -140,10 +128,9 @@
 {%- endmacro %}
 
 
-{#- DuckDB reads a file whole to split it into lines, which takes about twice its size
-    within memory_limit and as much again outside it: so a flagged file may be at most a
-    quarter of memory_limit, and a chunk stays below half of it (an eighth, and at most
-    64 MiB, plus its largest file). -#}
+{#- Splitting a file into lines takes about twice its size within memory_limit and as much
+    again outside it: hence a quarter of memory_limit per file, and chunks of an eighth (at most
+    64 MiB) plus their largest file, which stay below half. -#}
 {% macro duckdb_precise_path(load, scratch) %}
   {% call statement('suspect_files_' ~ load.source_table) %}
     create or replace temp table suspect_files as
@@ -212,7 +199,6 @@
 {% endmacro %}
 
 
-{#- current_setting gives memory_limit as text, such as '953.6 MiB'. -#}
 {% macro duckdb_memory_limit_sql() %}
   select
       cast(string_split(written, ' ')[1] as double) * case string_split(written, ' ')[2]
@@ -223,8 +209,6 @@
 {% endmacro %}
 
 
-{#- The lines are split from the blob as text, so that a file that is not UTF-8 still has
-    lines, each decoded on its own. -#}
 {% macro duckdb_precise_path_select(load) %}
   {%- set columns = load.columns -%}
   {%- set values = duckdb_found_values(columns) -%}
@@ -298,8 +282,6 @@
 {% endmacro %}
 
 
-{#- Only a file of several lines whose first line is not valid JSON can be one document: a
-    first line that is a JSON value on its own cannot begin a longer one. -#}
 {% macro duckdb_pretty_printed_documents(load) %}
   {% do run_query(
       "set variable document_paths = (select list(suspect_files.read_path) from suspect_files inner join ("
@@ -339,7 +321,6 @@
 {% endmacro %}
 
 
-{#- One transaction, so that the bookkeeping never disagrees with the data. -#}
 {% macro duckdb_record_load(load, result, scratch) %}
   {%- set staging = load.schema ~ '.' ~ load.source_table -%}
   {%- set read_files = "(select file_name from load_plan where source_table = '" ~ load.source_table
@@ -398,8 +379,6 @@
 {% endmacro %}
 
 
-{#- The credential chain, so that no key appears in SQL; the extensions load by path, so
-    nothing is downloaded. -#}
 {% macro duckdb_enable_s3() %}
   {%- for path in env_var('SPARKIFY_DUCKDB_EXTENSIONS', '').split(',') if path -%}
     {% do run_query("load " ~ sql_string(path)) %}

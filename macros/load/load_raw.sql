@@ -1,4 +1,3 @@
-{#- `make load` plans in Python and passes the plan (sparkify/load.py); this renders it. -#}
 {% macro load_raw(location=none, plan=none, max_rejects=0, full_refresh=false) %}
   {%- if plan is none -%}
     {{ exceptions.raise_compiler_error(
@@ -23,21 +22,13 @@
     {%- else %}
       {% set result = adapter.dispatch('load_source', 'sparkify')(load) %}
     {%- endif %}
-    {% do load_event({'event': 'loaded', 'source_table': source_table, 'status': result.status,
+    {% do report_event({'event': 'loaded', 'source_table': source_table, 'status': result.status,
         'rows_loaded': result.rows_loaded, 'rows_rejected': result.rows_rejected, 'message': result.message,
         'seconds': (modules.datetime.datetime.utcnow() - load.started_at).total_seconds()}) %}
   {% endfor %}
 {% endmacro %}
 
 
-{#- A debug-level line: dbt hands it to the command's callback and keeps it out of its own
-    output. -#}
-{% macro load_event(fields) %}
-  {% do log('sparkify-load ' ~ tojson(fields), info=false) %}
-{% endmacro %}
-
-
-{#- The audit message: why the source failed, or the plan's note. -#}
 {% macro source_result(load, rows_loaded, rows_rejected) %}
   {%- set loaded = rows_rejected <= load.max_rejects -%}
   {% do return({
@@ -49,7 +40,6 @@
 {% endmacro %}
 
 
-{#- So that a value never becomes SQL. -#}
 {% macro sql_string(value) %}
   {{ return(adapter.dispatch('sql_string', 'sparkify')(value)) }}
 {% endmacro %}
@@ -63,13 +53,11 @@
 {%- endmacro %}
 
 
-{#- The load's timestamp as a SQL literal. -#}
 {% macro load_time_sql(moment) -%}
   cast('{{ moment.isoformat(sep=" ") }}' as timestamp)
 {%- endmacro %}
 
 
-{#- Counted before the rows leave; no row when none does. -#}
 {% macro staging_deletion_insert_sql(load, rows_deleted) -%}
 insert into {{ load.schema }}.staging_deletions (source_table, load_id, loaded_at, rows_deleted)
 select * from (
@@ -83,7 +71,6 @@ where rows_deleted > 0
 {%- endmacro %}
 
 
-{#- A file and no line marks a file not read. -#}
 {% macro files_not_read_sql(load) -%}
 delete from {{ load.schema }}.load_rejects
 where source_table = '{{ load.source_table }}' and file_name is not null and line_number is null;
@@ -94,7 +81,6 @@ where source_table = '{{ load.source_table }}' and read_path is null
 {%- endmacro %}
 
 
-{#- `make load` keeps a message within the column's 4,096 bytes. -#}
 {% macro load_audit_insert_sql(load, result) -%}
 insert into {{ load.schema }}.load_audit (
     load_id, source_table, location, full_refresh, files_found, files_loaded, files_skipped,

@@ -1,12 +1,10 @@
-{#- COPY into text, so that the contract's checks run over the same values as on DuckDB;
-    MAXERROR at Redshift's limit, so that COPY goes on past the lines it cannot parse. -#}
 {% macro redshift__load_source(load) %}
   {%- set scratch = 'copied_' ~ load.source_table -%}
   {%- set names = load.columns | map(attribute='name') | list -%}
   {%- if load.plan.to_read == 0 -%}
     {%- set result = source_result(load, 0, 0) -%}
   {%- else -%}
-    {% do load_event({'event': 'copy', 'source_table': load.source_table, 'objects': load.plan.to_read}) %}
+    {% do report_event({'event': 'copy', 'source_table': load.source_table, 'objects': load.plan.to_read}) %}
     {% call statement('copy_' ~ load.source_table) %}
       drop table if exists {{ scratch }};
       create temp table {{ scratch }} (
@@ -80,8 +78,6 @@
 {% endmacro %}
 
 
-{#- The manifests' bucket is in the sources' region (`make load` checks): one COPY reads
-    one region. -#}
 {% macro redshift__read_load_plan(file) %}
   {% call statement('read_load_plan') %}
     create temp table load_plan (
@@ -98,14 +94,12 @@
 {% endmacro %}
 
 
-{#- The role COPY assumes: the one Terraform made, else the cluster's default. -#}
 {% macro redshift_iam_role() -%}
   {%- set role = env_var('SPARKIFY_REDSHIFT_IAM_ROLE_ARN', '') -%}
   {{ sql_string(role) if role else 'default' }}
 {%- endmacro %}
 
 
-{#- COPY's REGION, when a bucket's region is known: AWS requires every object to be in it. -#}
 {% macro redshift_copy_region(region) -%}
   {%- if region %}
 region {{ sql_string(region) }}
@@ -113,7 +107,6 @@ region {{ sql_string(region) }}
 {%- endmacro %}
 
 
-{#- No TRUNCATECOLUMNS: a value too long even for text is a reject, never cut short. -#}
 {% macro redshift_copy_sql(target, names, maxerror, manifest_url, json_paths_url=none) -%}
 copy {{ target }} ({{ names | join(', ') }})
 from {{ sql_string(manifest_url) }}
@@ -127,8 +120,6 @@ statupdate off
 {%- endmacro %}
 
 
-{#- The SYS views serve a provisioned cluster, concurrency scaling and Serverless alike; their
-    query ids are not pg_last_copy_id()'s, so the COPY is this session's latest. -#}
 {% macro redshift_load_counts_sql(checked) -%}
 with copied as (
     select query_id, error_count
@@ -147,8 +138,6 @@ from copied
 {%- endmacro %}
 
 
-{#- SYS_LOAD_ERROR_DETAIL has no raw line; only the main provisioned cluster keeps one, in
-    STL_LOAD_ERRORS. -#}
 {% macro redshift_copy_rejects_sql(load, copy_query_id) -%}
 {%- set raw_lines = var('redshift_raw_lines') | string | lower == 'true' -%}
 insert into {{ load.schema }}.load_rejects (load_id, source_table, file_name, line_number, reason, raw_line)

@@ -1,20 +1,3 @@
-{#- The load's contract: each raw column with its JSON key, its type and width, and what a
-    value must be for the build to take it. Written once, read by the load on both targets
-    (load_checks.sql) and by the staging models. Column order follows log_json_path.json,
-    which Redshift's COPY maps by position; names are the JSON keys lower-cased, as Redshift
-    folds identifiers. Text widths are in bytes, as Redshift's varchar(n) counts them.
-
-    The rules, each optional:
-    - required: the key holds a value (not null, not blank text);
-    - required_with: the key holds a value whenever the named column does;
-    - whole_number: text that staging casts to an integer (blank means none);
-    - min, max (inclusive), above (exclusive): numbers, or the name of a bound that the load
-      passes (earliest_event_ms, latest_event_ms, latest_year);
-    - also: values allowed beside the range (a year of 0 means unknown);
-    - values: the text values allowed, after staging's trimming (blank means none).
-    They are what the build's tests and casts need: the staging tests (not null, accepted
-    values), the marts' tests (gender, release year, duration, latitude, longitude), the
-    user's level, and event times that convert and subtract without overflow. -#}
 {% macro raw_staging_tables() %}
   {% do return({
     'staging_events': {'columns': [
@@ -57,7 +40,6 @@
 {% endmacro %}
 
 
-{#- Columns every staging table carries after its JSON columns: where each row came from. -#}
 {% macro raw_lineage_columns() %}
   {% do return([
       {'name': 'source_file', 'type': 'varchar(1024)'},
@@ -66,7 +48,6 @@
 {% endmacro %}
 
 
-{#- The columns of the load's bookkeeping tables, shared by every adapter. -#}
 {% macro load_bookkeeping_tables() %}
   {% do return({
     'load_audit': {'columns': [
@@ -113,10 +94,6 @@
 {% endmacro %}
 
 
-{#- The plan of a load, as `make load` writes it (sparkify/plan.py): one row per file under
-    the sources' folders, with its batch when it is read: its name relative to the location,
-    its path, the path that the reader is given (on DuckDB, with glob characters escaped),
-    size and version. A file that is not read has no batch and no paths. -#}
 {% macro load_plan_columns() %}
   {% do return([
       {'name': 'source_table', 'type': 'varchar(64)'},
@@ -130,7 +107,6 @@
 {% endmacro %}
 
 
-{#- `create table if not exists` for one raw table, as SQL text. -#}
 {% macro raw_table_ddl(schema, name, columns) %}
   {%- set ddl -%}
 create table if not exists {{ schema }}.{{ name }} (
@@ -143,18 +119,13 @@ create table if not exists {{ schema }}.{{ name }} (
 {% endmacro %}
 
 
-{#- Storage options after a raw table's column list: none by default. -#}
 {% macro default__raw_table_options(name) %}{% endmacro %}
 
-{#- Redshift: the staging tables are read whole by the staging views, so spread them
-    evenly; the bookkeeping tables are tiny. -#}
 {% macro redshift__raw_table_options(name) -%}
   {{ ' diststyle even' if name.startswith('staging_') else ' diststyle all' }}
 {%- endmacro %}
 
 
-{#- Creates the raw schema, the staging tables and the load's bookkeeping tables when
-    missing, in one transaction. -#}
 {% macro create_load_tables(schema=none) %}
   {%- set schema = schema or var('raw_schema') -%}
   {% call statement('create_load_tables') %}

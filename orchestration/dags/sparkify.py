@@ -12,6 +12,9 @@ Settings, read from the environment of the Airflow processes:
 - SPARKIFY_PROJECT_DIR: the dbt project (default: two folders above this file).
 - SPARKIFY_DUCKDB_PATH: the DuckDB file (default: data/sparkify.duckdb in the project).
 - DBT_PROFILES_DIR: where profiles.yml is (default: .dbt in the project, as ``make`` sets it).
+- DBT_TARGET_PATH: dbt's target folder, where ``dbt parse`` wrote the manifest (default: target
+  in the project; ``make airflow`` gives the DAG target/airflow, so that the user's own dbt
+  commands keep their partial parse).
 - SPARKIFY_RAW_LOCATION: where the load reads raw JSON, a directory or an s3:// prefix; an Airflow
   Variable of that name, read at run time, wins over it.
 """
@@ -35,6 +38,8 @@ PROJECT_DIR = Path(os.environ.get("SPARKIFY_PROJECT_DIR", Path(__file__).resolve
 DBT = PROJECT_DIR / ".venv/bin/dbt"
 TARGET = os.environ.get("DBT_TARGET", "local")
 PROFILES_DIR = Path(os.environ.get("DBT_PROFILES_DIR", PROJECT_DIR / ".dbt"))
+# dbt's own variable: where `dbt parse` wrote the manifest that the task graph is rendered from.
+TARGET_PATH = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target"))
 RAW_LOCATION = os.environ.get("SPARKIFY_RAW_LOCATION", str(PROJECT_DIR / "data/generated"))
 
 
@@ -109,7 +114,7 @@ with DAG(
         operator_args={"dbt_cmd_flags": ["--exclude-resource-type", "unit_test"]},
         project_config=ProjectConfig(
             dbt_project_path=PROJECT_DIR,
-            manifest_path=PROJECT_DIR / "target/manifest.json",
+            manifest_path=TARGET_PATH / "manifest.json",
             # dbt_packages/ comes with the project (make deps) and is linked into Cosmos's copy:
             # workers may be offline.
             install_dbt_deps=False,

@@ -1,4 +1,6 @@
-"""Shared fixtures: a throwaway DuckDB warehouse per test and a dbt runner pointed at it."""
+"""Shared fixtures: throwaway warehouses on DuckDB and on the Redshift double, the real
+sample and its build, the S3 emulator, and small generated datasets. Each test folder is a
+tier, marked with its name (pyproject.toml lists them): `make test-fast` runs `fast` alone."""
 
 from __future__ import annotations
 
@@ -7,100 +9,33 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
+import boto3
 import pytest
+from support.aws_emulator import aws_emulator
+from support.project import PROJECT_DIR, REAL_SAMPLE
+from support.redshift import RedshiftWarehouse, make_redshift_warehouse, profile_and_target
+from support.redshift_double.server import postgres_server
+from support.warehouse import SESSION_DIR, Warehouse, make_warehouse
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-REAL_SAMPLE = Path(os.environ.get("SPARKIFY_SAMPLE_DIR", PROJECT_DIR.parent / "shared/data/sparkify-sample"))
-BIN = Path(sys.executable).parent
+from sparkify import generate
 
-
-# dbt parses the whole project again (about 2 s) whenever the profile renders differently,
-# and the warehouse's path is part of it. So every test warehouse is reached through one
-# path, a symbolic link pointed at the warehouse's own folder whenever its environment is
-# taken: dbt parses the project once a session, not once a test. Tests run one at a time.
-WAREHOUSE_LINK = Path(tempfile.mkdtemp(prefix="sparkify-tests-")) / "current"
+TESTS_DIR = Path(__file__).parent
 
 
-@dataclass
-class Warehouse:
-    """A DuckDB file and the environment that points dbt at it."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, the name of its folder, and run the tiers in the order
+    pyproject.toml lists them, the slowest first: xdist hands each worker whole modules in
+    that order, so the long ones start early and both cores stay busy to the end."""
+    tiers = [marker.split(":")[0] for marker in config.getini("markers")]
 
-    path: Path
-    _env: dict[str, str]
+    def tier(item: pytest.Item) -> str:
+        return item.path.relative_to(TESTS_DIR).parts[0]
 
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment of a command on this warehouse: taking it points the shared
-        link at this warehouse's folder."""
-        pointer = WAREHOUSE_LINK.with_name("next")
-        pointer.unlink(missing_ok=True)
-        pointer.symlink_to(self.path.parent, target_is_directory=True)
-        pointer.replace(WAREHOUSE_LINK)
-        return self._env
-
-    @env.setter
-    def env(self, value: dict[str, str]) -> None:
-        self._env = value
-
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [str(BIN / "dbt"), *args], cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result
-
-    def load(self, location: Path | str, max_rejects: int | None = None, full_refresh=False, check=True):
-        """`make load`'s command: the load planned in Python, then dbt's load_raw operation."""
-        command = ["python", "-m", "sparkify.load", "--location", str(location)]
-        command += [f"--max-rejects={max_rejects}"] if max_rejects is not None else []
-        result = self.run(*command, *(["--full-refresh"] if full_refresh else []))
-        if check and result.returncode != 0:
-            raise AssertionError(f"the load of {location} failed:\n{result.stdout}\n{result.stderr}")
-        return result
-
-    def run(self, *command: str) -> subprocess.CompletedProcess:
-        """Any command of the project's venv, in the project, against this warehouse."""
-        return subprocess.run(
-            [str(BIN / command[0]), *command[1:]], cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True
-        )
-
-    def pipeline(self, location: Path | str) -> subprocess.CompletedProcess:
-        """`make pipeline`: load what is new at location, then build and test, in one dbt process."""
-        return self.run("python", "-m", "sparkify.pipeline", "--location", str(location))
-
-    def make(self, *args: str) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            ["make", "--no-print-directory", *args], cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True
-        )
-        if result.returncode != 0:
-            raise AssertionError(f"make {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result
-
-    def query(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as connection:
-            return connection.sql(sql).fetchall()
-
-    def scalar(self, sql: str):
-        return self.query(sql)[0][0]
-
-
-def make_warehouse(tmp_path: Path) -> Warehouse:
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    shutil.copy(PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(profiles),
-        "DBT_TARGET": "local",
-        "SPARKIFY_DUCKDB_PATH": str(WAREHOUSE_LINK / "warehouse.duckdb"),
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    return Warehouse(tmp_path / "warehouse.duckdb", env)
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier(item)))
+    items.sort(key=lambda item: tiers.index(tier(item)))
 
 
 @pytest.fixture
@@ -133,11 +68,9 @@ def real_sample_build(tmp_path_factory, real_sample) -> tuple[Warehouse, str]:
 
 @pytest.fixture(scope="session")
 def postgres() -> str:
-    """The PostgreSQL server behind the Redshift test double (redshift_double/), for the
+    """The PostgreSQL server behind the Redshift test double (support/redshift_double/), for the
     session; yields its URI. Its data lives outside pytest's private temporary tree, which
     the server's own user cannot enter."""
-    from redshift_double.server import postgres_server
-
     parent = Path(tempfile.mkdtemp(prefix="sparkify-redshift-double-"))
     try:
         with postgres_server(parent / "pgdata") as uri:
@@ -146,5 +79,51 @@ def postgres() -> str:
         shutil.rmtree(parent, ignore_errors=True)
 
 
+@pytest.fixture
+def small_dataset(tmp_path: Path) -> Path:
+    """Three days of ten users and five songs, generated for one test."""
+    root = tmp_path / "raw"
+    generate.generate(root, users=10, days=3, songs=5, seed=5)
+    return root
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> str:
+    """The S3 emulator (moto) for the session; yields its URL."""
+    with aws_emulator() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redshift_target_path(tmp_path_factory) -> Path:
+    return profile_and_target(tmp_path_factory.mktemp("redshift-target"))
+
+
+@pytest.fixture(scope="session")
+def aws_env(s3_endpoint) -> dict[str, str]:
+    """What a process needs to reach the emulator, and nothing else: no real AWS."""
+    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+
+
+@pytest.fixture
+def s3(aws_env, monkeypatch, request):
+    """A boto3 S3 client on the emulator, in this process's environment, with a bucket named
+    after the test (`s3.bucket`)."""
+    for name, value in aws_env.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3")
+    client.bucket = "sparkify-" + request.node.name.replace("_", "-")[:40].lower().strip("-")
+    client.create_bucket(Bucket=client.bucket)
+    return client
+
+
+@pytest.fixture
+def redshift(postgres, s3_endpoint, redshift_target_path, request) -> RedshiftWarehouse:
+    """A fresh database on the double and buckets of the test's own on the S3 emulator."""
+    return make_redshift_warehouse(postgres, s3_endpoint, redshift_target_path, request.node.nodeid)
+
+
 def pytest_sessionfinish(session, exitstatus) -> None:
-    shutil.rmtree(WAREHOUSE_LINK.parent, ignore_errors=True)
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)

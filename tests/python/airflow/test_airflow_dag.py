@@ -13,11 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_DIR, Warehouse, make_warehouse
-from test_real_sample import EXPECTED_ROWS
-
-# The Redshift double's fixtures, for the daily load on Redshift.
-from test_redshift_load import redshift, redshift_target_path, s3_endpoint, small_dataset  # noqa: F401
+from support.expected import REAL_SAMPLE_ROWS
+from support.project import PROJECT_DIR
+from support.warehouse import Warehouse, make_warehouse
 
 AIRFLOW_BIN = PROJECT_DIR / ".venv-airflow/bin"
 DAGS_FOLDER = PROJECT_DIR / "orchestration/dags"
@@ -32,7 +30,8 @@ def airflow_installed() -> None:
 
 
 def parse(project: Path, warehouse: Warehouse) -> dict:
-    """`dbt parse` writes target/manifest.json, which the DAG renders from (LoadMode.DBT_MANIFEST).
+    """`dbt parse` writes manifest.json into the target path (DBT_TARGET_PATH), which the DAG
+    renders from (LoadMode.DBT_MANIFEST).
 
     With the profile and target named as Cosmos names them, its tasks reuse this parse.
     """
@@ -41,7 +40,7 @@ def parse(project: Path, warehouse: Warehouse) -> dict:
         cwd=project, env=warehouse.env, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads((project / "target/manifest.json").read_text())
+    return json.loads((Path(warehouse.env["DBT_TARGET_PATH"]) / "manifest.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +112,7 @@ def parsed(manifest, tmp_path_factory) -> dict:
     out = tmp_path / "dags.json"
     env = airflow_env(tmp_path, make_warehouse(tmp_path))
     result = subprocess.run(
-        [str(AIRFLOW_BIN / "python"), str(Path(__file__).with_name("describe_airflow_dag.py")),
+        [str(AIRFLOW_BIN / "python"), str(PROJECT_DIR / "tests/python/support/describe_airflow_dag.py"),
          str(DAGS_FOLDER), json.dumps(scenarios), str(out)],
         env=env, capture_output=True, text=True,
     )  # fmt: skip
@@ -247,7 +246,7 @@ def test_a_daily_run_succeeds_with_every_task(daily_run, parsed):
     assert states == dict.fromkeys(parsed["local"]["dag"]["tasks"], "success")
 
 
-@pytest.mark.parametrize(("table", "rows"), EXPECTED_ROWS.items())
+@pytest.mark.parametrize(("table", "rows"), REAL_SAMPLE_ROWS.items())
 def test_after_a_daily_run_the_warehouse_holds_the_real_sample(daily_run, table, rows):
     warehouse, _, _ = daily_run
     assert warehouse.scalar(f"select count(*) from {table}") == rows

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from aws_emulator import aws_emulator
-from conftest import PROJECT_DIR
 from moto.s3.models import s3_backends
+from support.aws_emulator import aws_emulator
+from support.project import PROJECT_DIR
 
 TERRAFORM_DIR = PROJECT_DIR / "terraform"
 TERRAFORM = shutil.which("terraform")
@@ -71,23 +71,39 @@ def test_configuration_is_valid(initialised):
 def test_mocked_terraform_tests_pass(initialised):
     result = terraform("test", "-no-color", cwd=initialised, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "13 passed, 0 failed" in result.stdout
+    # Every run of every file ran: both deployments, the cost controls, and each refusal.
+    runs = sum(path.read_text().count('\nrun "') for path in (TERRAFORM_DIR / "tests").glob("*.tftest.hcl"))
+    assert runs > 40
+    assert f"{runs} passed, 0 failed" in result.stdout
 
 
-def test_checkov_finds_no_failed_check():
+def checkov(*args: str) -> dict:
     if not CHECKOV.exists():
         pytest.fail("checkov is missing: `make test` installs it into .venv-checkov")
     result = subprocess.run(
         [CHECKOV, "-d", str(TERRAFORM_DIR), "--framework", "terraform", "--skip-download", "--compact",
-         "--output", "json"],
+         "--output", "json", *args],
         capture_output=True, text=True,
     )  # fmt: skip
-    summary = json.loads(result.stdout)["summary"]
-    assert summary["failed"] == 0, result.stdout
+    return json.loads(result.stdout)
+
+
+# checkov scans every resource whatever its count, so each run covers both deployments; the
+# var file has it evaluate the variables as a Serverless deployment sets them.
+@pytest.mark.parametrize(
+    "var_file",
+    [pytest.param(None, id="provisioned"), pytest.param(TERRAFORM_DIR / "tests/serverless.tfvars", id="serverless")],
+)
+def test_checkov_finds_no_failed_check(var_file):
+    report = checkov(*(["--var-file", str(var_file)] if var_file else []))
+    summary = report["summary"]
+    assert summary["failed"] == 0, json.dumps(report["results"]["failed_checks"], indent=1)
     assert summary["passed"] > 20
+    checked = {check["resource"].split(".")[0] for check in report["results"]["passed_checks"]}
+    checked |= {check["resource"].split(".")[0] for check in report["results"]["skipped_checks"]}
+    assert {"aws_redshift_cluster", "aws_redshiftserverless_namespace", "aws_cloudwatch_log_group"} <= checked
     # Every skip carries its reason inline.
-    skips = json.loads(result.stdout)["results"]["skipped_checks"]
-    assert all(check["check_result"].get("suppress_comment") for check in skips)
+    assert all(check["check_result"].get("suppress_comment") for check in report["results"]["skipped_checks"])
 
 
 EMULATOR_OVERRIDE = """
@@ -127,8 +143,12 @@ def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
             name: value["value"] for name, value in json.loads(terraform("output", "-json", cwd=workdir).stdout).items()
         }
         assert {"host", "port", "database", "cluster_identifier", "iam_role_arn", "region", "admin_secret_arn",
-                "load_bucket", "manifest_location"} <= set(outputs)  # fmt: skip
-        assert all(outputs[name] not in ("", None) for name in outputs)
+                "load_bucket", "manifest_location", "deployment", "workgroup_name", "account_id",
+                "raw_load_lines", "deployment_shape", "audit_log_location"} <= set(outputs)  # fmt: skip
+        # Only the Serverless workgroup's name is empty on a provisioned cluster.
+        assert [name for name in outputs if outputs[name] in ("", None)] == ["workgroup_name"]
+        assert outputs["deployment"] == "provisioned" and outputs["raw_load_lines"] == "true"
+        assert outputs["deployment_shape"] == "provisioned cluster: 1 x ra3.large (single-node); no budget"
 
         cluster = boto3.client("redshift", **aws).describe_clusters(ClusterIdentifier=outputs["cluster_identifier"])[
             "Clusters"
@@ -142,8 +162,26 @@ def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
             (5439, 5439, ["198.51.100.7/32"])
         ]
 
+        # Audit logging is on, to a private bucket of its own that only Redshift may write to.
+        audit_bucket = f"{outputs['cluster_identifier']}-audit-123456789012"
+        logging = boto3.client("redshift", **aws).describe_logging_status(
+            ClusterIdentifier=outputs["cluster_identifier"]
+        )
+        assert (logging["LoggingEnabled"], logging["BucketName"], logging["S3KeyPrefix"]) == (
+            True, audit_bucket, f"redshift-audit/{outputs['cluster_identifier']}/"
+        )  # fmt: skip
+        assert outputs["audit_log_location"] == f"s3://{audit_bucket}/redshift-audit/{outputs['cluster_identifier']}/"
+        s3 = boto3.client("s3", **aws)
+        assert all(s3.get_public_access_block(Bucket=audit_bucket)["PublicAccessBlockConfiguration"].values())
+        encryption = s3.get_bucket_encryption(Bucket=audit_bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert [rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for rule in encryption] == ["AES256"]
+        audit_policy = json.loads(s3.get_bucket_policy(Bucket=audit_bucket)["Policy"])["Statement"]
+        assert {json.dumps(s["Principal"]) for s in audit_policy if s["Effect"] == "Allow"} == {
+            json.dumps({"Service": "redshift.amazonaws.com"})
+        }
+
         # The manifests go to a private, encrypted bucket of the project's own, where they expire.
-        s3, bucket = boto3.client("s3", **aws), outputs["load_bucket"]
+        bucket = outputs["load_bucket"]
         assert outputs["manifest_location"] == f"s3://{bucket}/manifests"
         assert bucket == f"{outputs['cluster_identifier']}-load-123456789012"
         assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
@@ -179,6 +217,10 @@ def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
         assert written["SPARKIFY_REDSHIFT_IAM_ROLE_ARN"] == outputs["iam_role_arn"]
         assert written["SPARKIFY_AWS_REGION"] == "us-west-2"
         assert written["SPARKIFY_MANIFEST_LOCATION"] == outputs["manifest_location"]
+        assert written["SPARKIFY_REDSHIFT_DEPLOYMENT"] == "provisioned"
+        assert written["SPARKIFY_REDSHIFT_WORKGROUP"] == ""
+        assert written["SPARKIFY_AWS_ACCOUNT_ID"] == "123456789012"
+        assert written["SPARKIFY_REDSHIFT_RAW_LINES"] == "true"
         assert not any("PASSWORD" in name for name in written)
 
         replan = terraform("plan", "-detailed-exitcode", *variables, cwd=workdir, check=False)
@@ -192,7 +234,7 @@ def test_apply_then_plan_shows_no_changes_then_destroy(tmp_path):
 
         terraform("destroy", "-auto-approve", *variables, cwd=workdir)
         assert redshift.describe_clusters()["Clusters"] == []
-        assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        assert not {bucket, audit_bucket} & {b["Name"] for b in s3.list_buckets()["Buckets"]}
         snapshots = [
             s["SnapshotIdentifier"] for s in redshift.describe_cluster_snapshots(SnapshotType="manual")["Snapshots"]
         ]

@@ -11,40 +11,14 @@ from pathlib import Path
 
 import boto3
 import pytest
-from aws_emulator import aws_emulator
-from conftest import PROJECT_DIR
+from support.project import PROJECT_DIR
 
 from sparkify import aws, generate
 
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
-
 
 @pytest.fixture(scope="module")
-def emulator():
-    with aws_emulator() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def aws_env(emulator) -> dict[str, str]:
-    """What a process needs to reach the emulator, and nothing else: no real AWS."""
-    return {**CREDENTIALS, "AWS_ENDPOINT_URL_S3": emulator, "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
-
-
-@pytest.fixture
-def s3(emulator, aws_env, monkeypatch, request):
-    for name, value in aws_env.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3")
-    bucket = "sparkify-" + request.node.name.replace("_", "-")[:40].lower().strip("-")
-    client.create_bucket(Bucket=bucket)
-    client.bucket = bucket
-    return client
-
-
-@pytest.fixture(scope="module")
-def small_dataset(tmp_path_factory) -> Path:
+def dataset(tmp_path_factory) -> Path:
+    """Eight users over three days and 25 songs, for the module."""
     root = tmp_path_factory.mktemp("dataset")
     generate.generate(root, users=8, days=3, songs=25, seed=9)
     return root
@@ -66,8 +40,8 @@ def test_s3_locations_parse_and_refuse_other_urls():
         aws.S3Location.parse("/local/dir")
 
 
-def test_upload_compacts_songs_and_keeps_every_record(s3, small_dataset):
-    counts = aws.upload_dataset(s3, small_dataset, f"s3://{s3.bucket}/sparkify", song_parts=4, progress=lambda _: None)
+def test_upload_compacts_songs_and_keeps_every_record(s3, dataset):
+    counts = aws.upload_dataset(s3, dataset, f"s3://{s3.bucket}/sparkify", song_parts=4, progress=lambda _: None)
 
     assert counts == {"log_files": 3, "song_files": 25, "song_parts": 4}
     assert keys(s3, "sparkify/song_data/") == [f"sparkify/song_data/part-{n:05d}.json" for n in range(4)]
@@ -77,22 +51,22 @@ def test_upload_compacts_songs_and_keeps_every_record(s3, small_dataset):
         for key in keys(s3, "sparkify/song_data/")
         for line in s3.get_object(Bucket=s3.bucket, Key=key)["Body"].read().decode().splitlines()
     ]
-    originals = [json.loads(path.read_text()) for path in small_dataset.glob("song_data/**/*.json")]
+    originals = [json.loads(path.read_text()) for path in dataset.glob("song_data/**/*.json")]
     assert sorted(uploaded, key=lambda r: r["song_id"]) == sorted(originals, key=lambda r: r["song_id"])
 
 
-def test_check_sources_counts_objects_and_bytes(s3, small_dataset):
-    aws.upload_dataset(s3, small_dataset, f"s3://{s3.bucket}/data", song_parts=2, progress=lambda _: None)
+def test_check_sources_counts_objects_and_bytes(s3, dataset):
+    aws.upload_dataset(s3, dataset, f"s3://{s3.bucket}/data", song_parts=2, progress=lambda _: None)
     summary = {source.name: source for source in aws.check_sources(s3, f"s3://{s3.bucket}/data")}
     assert summary["log_data/"].objects == 3
     assert summary["song_data/"].objects == 2
     assert summary["log_json_path.json"].objects == 1
-    log_bytes = sum(path.stat().st_size for path in small_dataset.glob("log_data/**/*.json"))
+    log_bytes = sum(path.stat().st_size for path in dataset.glob("log_data/**/*.json"))
     assert summary["log_data/"].bytes == log_bytes
 
 
-def test_check_sources_names_the_missing_prefix(s3, small_dataset):
-    aws.upload_dataset(s3, small_dataset, f"s3://{s3.bucket}/data", progress=lambda _: None)
+def test_check_sources_names_the_missing_prefix(s3, dataset):
+    aws.upload_dataset(s3, dataset, f"s3://{s3.bucket}/data", progress=lambda _: None)
     s3.delete_object(Bucket=s3.bucket, Key="data/log_json_path.json")
     with pytest.raises(aws.AwsSetupError, match=f"s3://{s3.bucket}/data/log_json_path.json has no object"):
         aws.check_sources(s3, f"s3://{s3.bucket}/data")
@@ -123,10 +97,10 @@ def test_check_command_fails_clearly(s3, aws_env):
     assert result.stderr.strip() == f"error: s3://{s3.bucket}/nothing/log_data/ has no JSON objects"
 
 
-def test_stage_copies_logs_and_compacts_songs_between_buckets(s3, small_dataset):
+def test_stage_copies_logs_and_compacts_songs_between_buckets(s3, dataset):
     source = f"s3://{s3.bucket}/public"
-    for path in small_dataset.rglob("*.json"):  # the public layout: one object per song
-        s3.upload_file(str(path), s3.bucket, f"public/{path.relative_to(small_dataset)}")
+    for path in dataset.rglob("*.json"):  # the public layout: one object per song
+        s3.upload_file(str(path), s3.bucket, f"public/{path.relative_to(dataset)}")
 
     counts = aws.stage_dataset(s3, source, f"s3://{s3.bucket}/mine", song_parts=3, progress=lambda _: None)
 
@@ -143,32 +117,9 @@ def test_stage_copies_logs_and_compacts_songs_between_buckets(s3, small_dataset)
     assert len(lines) == 25
 
 
-def staging_rows(warehouse) -> dict[str, list[tuple]]:
-    """Every staging row but its lineage: the upload compacts the song files into parts."""
-    return {
-        table: warehouse.query(f"select * exclude (loaded_at, source_file) from raw.{table} order by all")
-        for table in ("staging_events", "staging_songs")
-    }
-
-
-def test_make_load_from_s3_gives_the_same_tables_as_from_a_directory(s3, aws_env, real_sample, warehouse):
-    location = f"s3://{s3.bucket}/sample"
-    aws.upload_dataset(s3, real_sample, location, progress=lambda _: None)
-
-    warehouse.load(real_sample)
-    from_directory = staging_rows(warehouse)
-    warehouse.env = {**warehouse.env, **aws_env}
-    result = warehouse.make("load", f"LOCATION={location}")
-
-    assert f"Loaded staging_events from {location}: 30 new or changed files of 30, 8,056 rows loaded" in result.stdout
-    assert staging_rows(warehouse) == from_directory
-    assert len(from_directory["staging_events"]) == 8056 and len(from_directory["staging_songs"]) == 71
-    assert warehouse.query("select location from raw.load_audit order by finished_at desc limit 1") == [(location,)]
-
-
-def test_make_upload_and_stage_take_paths_and_prefixes_with_quotes_and_spaces(s3, aws_env, small_dataset, tmp_path):
+def test_make_upload_and_stage_take_paths_and_prefixes_with_quotes_and_spaces(s3, aws_env, dataset, tmp_path):
     local = tmp_path / "it's here"
-    shutil.copytree(small_dataset, local)
+    shutil.copytree(dataset, local)
     uploaded, staged = f"s3://{s3.bucket}/Bob's data", f"s3://{s3.bucket}/a copy"
 
     def make(*args: str) -> None:
@@ -197,9 +148,9 @@ def test_make_load_from_a_missing_prefix_fails_in_one_line_before_dbt(s3, aws_en
     assert not warehouse.path.exists()
 
 
-def test_uploading_again_replaces_the_dataset(s3, small_dataset, tmp_path):
+def test_uploading_again_replaces_the_dataset(s3, dataset, tmp_path):
     location = f"s3://{s3.bucket}/data"
-    aws.upload_dataset(s3, small_dataset, location, song_parts=6, progress=lambda _: None)
+    aws.upload_dataset(s3, dataset, location, song_parts=6, progress=lambda _: None)
     other = tmp_path / "other"
     generate.generate(other, users=3, days=1, songs=4, start=generate.dt.date(2019, 1, 1), seed=2)
     messages = []
@@ -231,9 +182,9 @@ def fail_put_after(s3, puts: int) -> None:
     s3.meta.events.register("before-call.s3.PutObject", count)
 
 
-def test_an_upload_failing_part_way_deletes_nothing(s3, small_dataset, tmp_path):
+def test_an_upload_failing_part_way_deletes_nothing(s3, dataset, tmp_path):
     location = f"s3://{s3.bucket}/data"
-    aws.upload_dataset(s3, small_dataset, location, song_parts=6, progress=lambda _: None)
+    aws.upload_dataset(s3, dataset, location, song_parts=6, progress=lambda _: None)
     before = keys(s3, "data/")
     other = tmp_path / "other"
     generate.generate(other, users=3, days=1, songs=4, start=generate.dt.date(2019, 1, 1), seed=2)
@@ -260,9 +211,9 @@ def refuse_deleting(s3, refused: str) -> None:
     s3.meta.events.register("after-call.s3.DeleteObjects", report)
 
 
-def test_an_object_s3_would_not_delete_fails_the_upload(s3, small_dataset, tmp_path):
+def test_an_object_s3_would_not_delete_fails_the_upload(s3, dataset, tmp_path):
     location = f"s3://{s3.bucket}/data"
-    aws.upload_dataset(s3, small_dataset, location, song_parts=6, progress=lambda _: None)
+    aws.upload_dataset(s3, dataset, location, song_parts=6, progress=lambda _: None)
     other = tmp_path / "other"
     generate.generate(other, users=3, days=1, songs=4, start=generate.dt.date(2019, 1, 1), seed=2)
     refuse_deleting(s3, "data/song_data/part-00005.json")

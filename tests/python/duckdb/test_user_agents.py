@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 import ua_parser
-from conftest import BIN, make_warehouse
+from support.project import BIN
+from support.warehouse import make_warehouse
 
 MOBILE_DEVICES = {"iPhone", "iPod"}
 TABLET_DEVICES = {"iPad"}

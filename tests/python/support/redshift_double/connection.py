@@ -10,8 +10,8 @@ import psycopg2
 import psycopg2.extensions
 import redshift_connector
 
-from redshift_double import DSN_VARIABLE
-from redshift_double.copy_from_s3 import CopyFailed, is_copy_from_s3, run_copy
+from . import DSN_VARIABLE
+from .copy_from_s3 import CopyFailed, is_copy_from_s3, run_copy
 
 LEADING_COMMENTS = re.compile(r"^\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*", re.S)
 # DATEDIFF's first argument is a bare date part on Redshift, a column name to PostgreSQL.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR
+from support.project import PROJECT_DIR
 
 from sparkify import generate
 

@@ -73,6 +73,6 @@ def install() -> None:
     """Route redshift_connector.connect to the double, for this process."""
     import redshift_connector
 
-    from redshift_double.connection import connect
+    from .connection import connect
 
     redshift_connector.connect = connect

@@ -15,10 +15,9 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 import redshift_connector
-from aws_emulator import aws_emulator
-from redshift_double import DSN_VARIABLE
-from redshift_double.connection import connect
-from redshift_double.server import create_database
+from support.redshift_double import DSN_VARIABLE
+from support.redshift_double.connection import connect
+from support.redshift_double.server import create_database
 
 CLUSTER_REGION = "us-west-2"
 DATABASE = "redshift_double"
@@ -75,12 +74,6 @@ class Double:
                 return cursor.fetchall()
         finally:
             connection.close()
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> str:
-    with aws_emulator() as url:
-        yield url
 
 
 @pytest.fixture

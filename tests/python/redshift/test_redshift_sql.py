@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import sqlglot
 import yaml
-from conftest import PROJECT_DIR, make_warehouse
+from support.project import PROJECT_DIR
+from support.warehouse import make_warehouse
 
 from sparkify import layout
 

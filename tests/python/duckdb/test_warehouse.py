@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, PROJECT_DIR
+from support.project import BIN, PROJECT_DIR
 
 from sparkify import generate
 

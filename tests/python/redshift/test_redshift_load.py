@@ -4,150 +4,19 @@ COPY from the S3 emulator), and give what DuckDB gives."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-import psycopg2
-import psycopg2.extensions
-import pytest
 import yaml
-from aws_emulator import aws_emulator
-from conftest import BIN, PROJECT_DIR
-from redshift_double import process_env
-from redshift_double.server import create_database
-from test_data_test_watermarks import WATERMARKED_TESTS
-from test_incremental import most_played_song_files, move
-from test_load import count_lines, log_files
+from support.datasets import count_lines, log_files, most_played_song_files, move
+from support.expected import WATERMARKED_TESTS
+from support.project import PROJECT_DIR
+from support.redshift import MART_KEYS, emulated_s3, key_digest
 
 from sparkify import generate
-
-CLUSTER_REGION = "us-west-2"
-DATABASE = "sparkify"
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-MART_KEYS = {"songplays": "songplay_id", "users": "user_id", "songs": "song_id", "artists": "artist_id",
-             "time": "start_time"}  # fmt: skip
-
-
-@dataclass
-class RedshiftWarehouse:
-    """A database on the double, a bucket on the S3 emulator, and the environment of a user
-    who ran `make infra-env` against them."""
-
-    dsn: str
-    env: dict[str, str]
-    bucket: str
-    s3: object
-    manifest_bucket: str
-
-    def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(command, cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True)
-        if check and result.returncode != 0:
-            raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-        return result
-
-    def make_load(self, location: str, max_rejects: int | None = None, check: bool = True, *more: str):
-        limit = [f"MAX_REJECTS={max_rejects}"] if max_rejects is not None else []
-        return self.run("make", "--no-print-directory", "load", "TARGET=redshift", f"LOCATION={location}", *limit,
-                        *more, check=check)  # fmt: skip
-
-    def keys(self, bucket: str | None = None) -> list[str]:
-        listed = self.s3.list_objects_v2(Bucket=bucket or self.bucket).get("Contents", [])
-        return sorted(obj["Key"] for obj in listed)
-
-    def make_pipeline(self, location: str) -> subprocess.CompletedProcess:
-        return self.run("make", "--no-print-directory", "pipeline", "TARGET=redshift", f"LOCATION={location}")
-
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(str(BIN / "dbt"), *args, "--target", "redshift", check=check)
-
-    def upload(self, local_dir: Path, prefix: str, bucket: str | None = None) -> str:
-        """`python -m sparkify.aws upload`, as a user would; returns the s3:// location."""
-        location = f"s3://{bucket or self.bucket}/{prefix}"
-        self.run(str(BIN / "python"), "-m", "sparkify.aws", "upload", str(local_dir), location)
-        return location
-
-    def query(self, sql: str) -> list[tuple]:
-        connection = psycopg2.connect(self.dsn)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-                return cursor.fetchall()
-        finally:
-            connection.close()
-
-    def scalar(self, sql: str):
-        return self.query(sql)[0][0]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> str:
-    with aws_emulator() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def redshift_target_path(tmp_path_factory) -> Path:
-    """dbt's target path and profile for the Redshift runs, so that they share one partial parse."""
-    path = tmp_path_factory.mktemp("redshift-target")
-    (path / "profiles").mkdir()
-    shutil.copy(PROJECT_DIR / "profiles.example.yml", path / "profiles/profiles.yml")
-    return path
-
-
-def emulated_s3(endpoint: str, region: str = CLUSTER_REGION):
-    return boto3.client("s3", endpoint_url=endpoint, region_name=region,
-                        **{name.lower(): value for name, value in CREDENTIALS.items()})  # fmt: skip
-
-
-@pytest.fixture
-def redshift(postgres, s3_endpoint, redshift_target_path, request) -> RedshiftWarehouse:
-    """A fresh database and bucket. The database keeps one name, so that the profile, and so
-    dbt's partial parse, stay the same from test to test."""
-    create_database(postgres, DATABASE)
-    digest = hashlib.md5(request.node.nodeid.encode()).hexdigest()[:6]
-    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-") + "-" + digest
-    env = {
-        **os.environ,
-        **CREDENTIALS,
-        "AWS_REGION": CLUSTER_REGION,
-        "AWS_ENDPOINT_URL_S3": s3_endpoint,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        **process_env(postgres),
-        "DBT_PROFILES_DIR": str(redshift_target_path / "profiles"),
-        "DBT_TARGET_PATH": str(redshift_target_path),
-        # What `make infra-env` writes from the Terraform outputs; the double ignores the host.
-        "SPARKIFY_REDSHIFT_HOST": "sparkify.double.invalid",
-        "SPARKIFY_REDSHIFT_PORT": "5439",
-        "SPARKIFY_REDSHIFT_DATABASE": DATABASE,
-        "SPARKIFY_REDSHIFT_CLUSTER_ID": "sparkify",
-        "SPARKIFY_REDSHIFT_USER": "sparkify_admin",
-        "SPARKIFY_REDSHIFT_IAM_ROLE_ARN": "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read",
-        "SPARKIFY_AWS_REGION": CLUSTER_REGION,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    env.pop("SPARKIFY_SOURCE_REGION", None)
-    s3 = emulated_s3(s3_endpoint)
-    bucket = f"sparkify-{name}"[:63].strip("-")
-    # The project's own bucket, which Terraform makes: the only one a load writes to.
-    manifest_bucket = f"load-{digest}-{name}"[:63].strip("-")
-    for created in (bucket, manifest_bucket):
-        s3.create_bucket(Bucket=created, CreateBucketConfiguration={"LocationConstraint": CLUSTER_REGION})
-    env["SPARKIFY_MANIFEST_LOCATION"] = f"s3://{manifest_bucket}/manifests"
-    return RedshiftWarehouse(psycopg2.extensions.make_dsn(postgres, dbname=DATABASE), env, bucket, s3, manifest_bucket)
-
-
-def key_digest(values: list) -> str:
-    text = "\n".join(sorted(value.isoformat() if hasattr(value, "isoformat") else str(value) for value in values))
-    return hashlib.md5(text.encode()).hexdigest()
 
 
 def test_the_real_sample_loads_and_builds_on_redshift_as_on_duckdb(
@@ -245,13 +114,6 @@ def test_incremental_builds_give_the_marts_of_duckdb(redshift, warehouse, tmp_pa
     )
     assert redshift.scalar("select count(*) from analytics.songplays") == redshift.scalar(nextsong_events)
     assert warehouse.scalar("select count(*) from analytics.songplays where song_id is not null") > 50
-
-
-@pytest.fixture
-def small_dataset(tmp_path: Path) -> Path:
-    root = tmp_path / "raw"
-    generate.generate(root, users=10, days=2, songs=5, seed=5)
-    return root
 
 
 def bad_event_lines(event: dict) -> list[tuple[str, str | None]]:
@@ -552,10 +414,11 @@ def test_loading_again_copies_only_new_objects_from_a_manifest(redshift, small_d
     nothing_new = redshift.make_load(location)
 
     assert manifest == {"entries": [{"url": f"s3://{redshift.bucket}/{key}", "mandatory": True}]}
-    assert "1 new or changed files of 3" in again.stdout
+    logs = len(log_files(small_dataset)) + 1
+    assert f"1 new or changed files of {logs}" in again.stdout
     new_rows = len(new_log.read_text().splitlines())
     assert redshift.scalar("select count(*) from raw.staging_events") == events + new_rows
-    assert "0 new or changed files of 3, 0 rows loaded" in nothing_new.stdout
+    assert f"0 new or changed files of {logs}, 0 rows loaded" in nothing_new.stdout
     assert redshift.scalar("select count(*) from raw.staging_events") == events + new_rows
     ledger = redshift.query(
         "select file_name, file_version from raw.loaded_files where source_table = 'staging_events'"

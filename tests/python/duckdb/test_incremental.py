@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.datasets import most_played_song_files, move
 
 from sparkify import generate
 
@@ -36,12 +37,6 @@ def pipeline(warehouse, location: Path) -> None:
     """Load what is new at location, then build and test, in one dbt process; it must pass."""
     result = warehouse.pipeline(location)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def move(source: Path, root_from: Path, root_to: Path) -> None:
-    target = root_to / source.relative_to(root_from)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(source, target)
 
 
 def split_within_a_session(day: Path) -> tuple[Path, Path]:
@@ -88,18 +83,6 @@ def test_appending_days_incrementally_equals_a_full_rebuild(warehouse, tmp_path)
         f"where songs.song_id = (select song_id from raw.staging_songs where source_file like '%{late_song.name}')"
     )
     assert late_song_plays > 0
-
-
-def most_played_song_files(warehouse, location: Path, count: int) -> dict[str, Path]:
-    """The song id and song file of the `count` songs played most."""
-    return {
-        song_id: location / source_file
-        for song_id, source_file in warehouse.query(
-            "select songs.song_id, raw.source_file from analytics.songplays "
-            "join analytics.songs using (song_id) join raw.staging_songs as raw on raw.song_id = songs.song_id "
-            f"group by 1, 2 order by count(*) desc, 1 limit {count}"
-        )
-    }
 
 
 def rename_one_and_reissue_the_other(song_files: list[Path]) -> None:

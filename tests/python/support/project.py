@@ -1,0 +1,11 @@
+"""Where the project, its venv and the real sample are."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+REAL_SAMPLE = Path(os.environ.get("SPARKIFY_SAMPLE_DIR", PROJECT_DIR.parent / "shared/data/sparkify-sample"))
