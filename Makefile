@@ -227,7 +227,7 @@ infra-init: ## terraform init in terraform/ (with the local provider mirror, whe
 infra-plan: infra-init ## Show what terraform apply would change
 	terraform -chdir=terraform plan
 
-infra-apply: infra-init ## Create the Redshift cluster, its role and security group (billed!), then write .env.redshift
+infra-apply: infra-init ## Create the Redshift warehouse (cluster or Serverless workgroup), its role and security group (billed!), then write .env.redshift
 	terraform -chdir=terraform apply
 	$(MAKE) infra-env
 

@@ -32,17 +32,24 @@ from sparkify import layout
 
 TERRAFORM_DIR = Path(__file__).resolve().parents[1] / "terraform"
 
-# Terraform output -> environment variable read by profiles.example.yml and the load.
+# Terraform output -> environment variable read by profiles.example.yml and the load. Either
+# deployment writes them all; one that does not apply to it is empty (the cluster identifier on
+# Serverless, the workgroup on a provisioned cluster).
 ENV_FROM_OUTPUT = {
+    "deployment": "SPARKIFY_REDSHIFT_DEPLOYMENT",
     "host": "SPARKIFY_REDSHIFT_HOST",
     "port": "SPARKIFY_REDSHIFT_PORT",
     "database": "SPARKIFY_REDSHIFT_DATABASE",
     "cluster_identifier": "SPARKIFY_REDSHIFT_CLUSTER_ID",
+    "workgroup_name": "SPARKIFY_REDSHIFT_WORKGROUP",
+    "account_id": "SPARKIFY_AWS_ACCOUNT_ID",
     "admin_username": "SPARKIFY_REDSHIFT_USER",
     "iam_role_arn": "SPARKIFY_REDSHIFT_IAM_ROLE_ARN",
     "region": "SPARKIFY_AWS_REGION",
     "admin_secret_arn": "SPARKIFY_REDSHIFT_SECRET_ARN",
     "manifest_location": "SPARKIFY_MANIFEST_LOCATION",
+    # Serverless has no STL_LOAD_ERRORS, hence no raw line for a rejected row.
+    "raw_load_lines": "SPARKIFY_REDSHIFT_RAW_LINES",
 }
 
 
@@ -71,9 +78,18 @@ def terraform_outputs(terraform_dir: Path = TERRAFORM_DIR) -> dict[str, object]:
     return outputs
 
 
+def env_value(value: object) -> str:
+    """An output as the env file spells it: JSON's true and false, and nothing for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
 def env_file_text(outputs: dict[str, object]) -> str:
     lines = ["# Written by `make infra-env` from the Terraform outputs. Holds no secret: dbt uses IAM auth."]
-    lines += [f"{variable}={outputs[output]}" for output, variable in ENV_FROM_OUTPUT.items()]
+    lines += [f"{variable}={env_value(outputs[output])}" for output, variable in ENV_FROM_OUTPUT.items()]
     return "\n".join(lines) + "\n"
 
 

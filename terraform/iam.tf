@@ -17,14 +17,19 @@ locals {
 
 resource "aws_iam_role" "redshift_s3_read" {
   name        = "${var.cluster_identifier}-redshift-s3-read"
-  description = "Assumed by the ${var.cluster_identifier} Redshift cluster to COPY from the listed S3 prefixes"
+  description = "Assumed by the ${var.cluster_identifier} Redshift ${local.serverless ? "Serverless namespace" : "cluster"} to COPY from the listed S3 prefixes"
 
+  # Redshift (and, for a namespace, Redshift Serverless, as AWS asks) acting for this account
+  # only: another account's cluster cannot have the role assumed for it (confused deputy).
+  # aws:SourceArn is left out: Redshift does not document it for the roles it assumes, and a
+  # condition on a key the service does not send would refuse every COPY.
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
-      Principal = { Service = "redshift.amazonaws.com" }
+      Principal = { Service = concat(["redshift.amazonaws.com"], local.serverless ? ["redshift-serverless.amazonaws.com"] : []) }
       Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
     }]
   })
 }

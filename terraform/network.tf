@@ -18,6 +18,8 @@ locals {
 }
 
 resource "aws_redshift_subnet_group" "this" {
+  count = local.provisioned ? 1 : 0
+
   name        = "${var.cluster_identifier}-subnets"
   description = "Subnets of the ${var.cluster_identifier} Redshift cluster"
   subnet_ids  = local.subnet_ids
@@ -28,6 +30,11 @@ resource "aws_redshift_subnet_group" "this" {
       error_message = "No subnets for the cluster: with vpc_id set, list its subnets in subnet_ids."
     }
   }
+}
+
+moved {
+  from = aws_redshift_subnet_group.this
+  to   = aws_redshift_subnet_group.this[0]
 }
 
 resource "aws_security_group" "redshift" {

@@ -1,4 +1,8 @@
+# The provisioned cluster (deployment = "provisioned"); serverless.tf holds the alternative.
+
 resource "aws_redshift_parameter_group" "this" {
+  count = local.provisioned ? 1 : 0
+
   name        = "${var.cluster_identifier}-params"
   family      = "redshift-1.0"
   description = "TLS-only connections and user activity logging for ${var.cluster_identifier}"
@@ -8,15 +12,18 @@ resource "aws_redshift_parameter_group" "this" {
     value = "true"
   }
 
+  # Logs every query, but only where audit logging sends the logs somewhere (audit_logging.tf).
   parameter {
     name  = "enable_user_activity_logging"
-    value = "true"
+    value = tostring(var.audit_logging)
   }
 }
 
 resource "aws_redshift_cluster" "this" {
-  #checkov:skip=CKV_AWS_71:Audit logging needs a bucket the user owns; it is on when audit_log_bucket is set, through aws_redshift_logging below.
+  #checkov:skip=CKV_AWS_71:Audit logging is a variable, on by default, through aws_redshift_logging in audit_logging.tf.
   #checkov:skip=CKV_AWS_321:Enhanced VPC routing is a variable; on, COPY from S3 needs an S3 gateway endpoint that the default VPC lacks.
+  count = local.provisioned ? 1 : 0
+
   cluster_identifier = var.cluster_identifier
   node_type          = var.node_type
   cluster_type       = var.number_of_nodes > 1 ? "multi-node" : "single-node"
@@ -32,8 +39,8 @@ resource "aws_redshift_cluster" "this" {
 
   publicly_accessible          = var.publicly_accessible
   vpc_security_group_ids       = [aws_security_group.redshift.id]
-  cluster_subnet_group_name    = aws_redshift_subnet_group.this.name
-  cluster_parameter_group_name = aws_redshift_parameter_group.this.name
+  cluster_subnet_group_name    = aws_redshift_subnet_group.this[0].name
+  cluster_parameter_group_name = aws_redshift_parameter_group.this[0].name
   enhanced_vpc_routing         = var.enhanced_vpc_routing
 
   iam_roles            = [aws_iam_role.redshift_s3_read.arn]
@@ -45,6 +52,17 @@ resource "aws_redshift_cluster" "this" {
   allow_version_upgrade               = true
 }
 
+# The configuration before the deployment choice had one cluster, without count.
+moved {
+  from = aws_redshift_cluster.this
+  to   = aws_redshift_cluster.this[0]
+}
+
+moved {
+  from = aws_redshift_parameter_group.this
+  to   = aws_redshift_parameter_group.this[0]
+}
+
 # When this configuration was first applied, fixed from then on: it names the final snapshot,
 # so that destroying a second cluster of the same name does not collide with the first's
 # snapshot (ClusterSnapshotAlreadyExists).
@@ -54,13 +72,4 @@ resource "terraform_data" "created_at" {
   lifecycle {
     ignore_changes = [input]
   }
-}
-
-resource "aws_redshift_logging" "this" {
-  count = var.audit_log_bucket == null ? 0 : 1
-
-  cluster_identifier   = aws_redshift_cluster.this.id
-  log_destination_type = "s3"
-  bucket_name          = var.audit_log_bucket
-  s3_key_prefix        = "redshift-audit/${var.cluster_identifier}/"
 }

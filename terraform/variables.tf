@@ -9,8 +9,19 @@ variable "region" {
   }
 }
 
+variable "deployment" {
+  description = "Which Redshift to create: \"provisioned\", a cluster of node_type x number_of_nodes billed by the hour while it runs, or \"serverless\", a namespace and workgroup billed by the RPU-second while queries run, within serverless_base_capacity..serverless_max_capacity."
+  type        = string
+  default     = "provisioned"
+
+  validation {
+    condition     = contains(["provisioned", "serverless"], var.deployment)
+    error_message = "deployment must be \"provisioned\" or \"serverless\"."
+  }
+}
+
 variable "cluster_identifier" {
-  description = "Name of the Redshift cluster; also prefixes the names of the role, groups and snapshots."
+  description = "Name of the Redshift cluster, or of the Serverless namespace and workgroup; also prefixes the names of the roles, groups, buckets and snapshots."
   type        = string
   default     = "sparkify"
 
@@ -21,7 +32,7 @@ variable "cluster_identifier" {
 }
 
 variable "node_type" {
-  description = "Redshift node type."
+  description = "Node type of the provisioned cluster."
   type        = string
   default     = "ra3.large"
 
@@ -32,7 +43,7 @@ variable "node_type" {
 }
 
 variable "number_of_nodes" {
-  description = "Number of compute nodes: 1 makes a single-node cluster, 2 or more a multi-node one."
+  description = "Number of compute nodes of the provisioned cluster: 1 makes a single-node cluster, 2 or more a multi-node one."
   type        = number
   default     = 1
 
@@ -43,7 +54,7 @@ variable "number_of_nodes" {
 }
 
 variable "database_name" {
-  description = "Name of the database created in the cluster."
+  description = "Name of the database created in the cluster or namespace."
   type        = string
   default     = "sparkify"
 
@@ -54,7 +65,7 @@ variable "database_name" {
 }
 
 variable "admin_username" {
-  description = "Admin user of the cluster. Its password is generated and kept by AWS Secrets Manager."
+  description = "Admin user of the cluster or namespace. Its password is generated and kept by AWS Secrets Manager."
   type        = string
   default     = "sparkify_admin"
 
@@ -65,7 +76,7 @@ variable "admin_username" {
 }
 
 variable "publicly_accessible" {
-  description = "Give the cluster a public endpoint, for the laptop workflow. Even then only allowed_cidr_blocks reach port 5439."
+  description = "Give the provisioned cluster a public endpoint, for the laptop workflow. Even then only allowed_cidr_blocks reach port 5439. A Serverless workgroup is never public: true is refused with deployment = \"serverless\"."
   type        = bool
   default     = false
 }
@@ -126,7 +137,7 @@ variable "subnet_ids" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer-managed KMS key to encrypt the cluster with; null encrypts with the AWS-managed key."
+  description = "Customer-managed KMS key to encrypt the cluster or namespace (and the load bucket) with; null encrypts with a key AWS manages."
   type        = string
   default     = null
 
@@ -137,7 +148,7 @@ variable "kms_key_arn" {
 }
 
 variable "snapshot_retention_days" {
-  description = "Days to keep automated snapshots."
+  description = "Days to keep the provisioned cluster's automated snapshots (Serverless keeps its own recovery points)."
   type        = number
   default     = 7
 
@@ -148,15 +159,37 @@ variable "snapshot_retention_days" {
 }
 
 variable "final_snapshot_on_destroy" {
-  description = "Take a final snapshot when the cluster is destroyed. Snapshots are billed until you delete them."
+  description = "Take a final snapshot when the provisioned cluster is destroyed. Snapshots are billed until you delete them. Destroying a Serverless namespace takes none."
+  type        = bool
+  default     = true
+}
+
+variable "audit_logging" {
+  description = "Record connections, user changes and every query (user activity) for audit: a provisioned cluster writes them to an S3 bucket Terraform creates (or to audit_log_bucket), Serverless exports them to CloudWatch Logs, the only destination it supports. Off, user activity logging is off too."
   type        = bool
   default     = true
 }
 
 variable "audit_log_bucket" {
-  description = "S3 bucket to receive Redshift audit logs (its policy must let Redshift write); null turns audit logging off."
+  description = "An existing S3 bucket of yours for the provisioned cluster's audit logs, instead of the one Terraform creates (whose logs `terraform destroy` deletes with it). Its policy must let redshift.amazonaws.com write, and it must use SSE-S3 encryption, the only one Redshift audit logging supports. Refused with deployment = \"serverless\"."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.audit_log_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.audit_log_bucket))
+    error_message = "audit_log_bucket must be null or an S3 bucket name."
+  }
+}
+
+variable "audit_log_retention_days" {
+  description = "Days to keep the audit logs: the expiry of the audit bucket's objects, and the retention of the Serverless CloudWatch log groups (hence one of the values CloudWatch Logs accepts)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.audit_log_retention_days)
+    error_message = "audit_log_retention_days must be a retention CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
 }
 
 variable "enhanced_vpc_routing" {
@@ -221,4 +254,135 @@ variable "tags" {
   description = "Tags added to every resource, beside Project and ManagedBy."
   type        = map(string)
   default     = {}
+}
+
+# Serverless: capacity and its daily ceiling.
+
+variable "serverless_base_capacity" {
+  description = "RPUs a Serverless workgroup starts each query with (1 RPU = 16 GB of memory): 4, 8 to 512 in steps of 8, or 512 to 1024 in steps of 32 where the region offers it. Billed per RPU-second while queries run."
+  type        = number
+  default     = 8
+
+  validation {
+    condition = (
+      var.serverless_base_capacity == 4
+      || (var.serverless_base_capacity >= 8 && var.serverless_base_capacity <= 512 && var.serverless_base_capacity % 8 == 0)
+      || (var.serverless_base_capacity > 512 && var.serverless_base_capacity <= 1024 && var.serverless_base_capacity % 32 == 0)
+    )
+    error_message = "serverless_base_capacity must be 4, 8 to 512 in steps of 8, or 512 to 1024 in steps of 32."
+  }
+}
+
+variable "serverless_max_capacity" {
+  description = "RPUs a Serverless workgroup may scale up to under load, at least serverless_base_capacity: it caps how fast the bill can grow."
+  type        = number
+  default     = 32
+
+  validation {
+    condition     = var.serverless_max_capacity >= 8 && var.serverless_max_capacity <= 5632 && var.serverless_max_capacity % 8 == 0
+    error_message = "serverless_max_capacity must be 8 to 5632 in steps of 8 (and at least serverless_base_capacity)."
+  }
+}
+
+variable "serverless_max_rpu_hours_per_day" {
+  description = "Usage limit of a Serverless workgroup, in RPU-hours a day (24 = three hours of queries at 8 RPUs); what happens beyond it is serverless_usage_limit_breach_action. null removes the limit."
+  type        = number
+  default     = 24
+
+  validation {
+    condition     = var.serverless_max_rpu_hours_per_day == null || try(var.serverless_max_rpu_hours_per_day >= 1 && floor(var.serverless_max_rpu_hours_per_day) == var.serverless_max_rpu_hours_per_day, false)
+    error_message = "serverless_max_rpu_hours_per_day must be null or a whole number of RPU-hours, at least 1."
+  }
+}
+
+variable "serverless_usage_limit_breach_action" {
+  description = "What a Serverless workgroup does past serverless_max_rpu_hours_per_day: \"deactivate\" turns user queries off until the next day, \"emit-metric\" only publishes a CloudWatch metric, \"log\" only writes to a system table."
+  type        = string
+  default     = "deactivate"
+
+  validation {
+    condition     = contains(["log", "emit-metric", "deactivate"], var.serverless_usage_limit_breach_action)
+    error_message = "serverless_usage_limit_breach_action must be \"log\", \"emit-metric\" or \"deactivate\"."
+  }
+}
+
+# Provisioned: a pause and resume schedule, and a ceiling on concurrency scaling.
+
+variable "pause_schedule" {
+  description = "When to pause the provisioned cluster, which stops its hourly billing (storage is still billed): a cron expression in UTC such as \"cron(0 19 ? * MON-FRI *)\". null schedules no pause."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.pause_schedule == null || can(regex("^cron\\(\\S+( \\S+){5}\\)$", var.pause_schedule))
+    error_message = "pause_schedule must be null or cron(Minutes Hours Day-of-month Month Day-of-week Year), such as cron(0 19 ? * MON-FRI *)."
+  }
+}
+
+variable "resume_schedule" {
+  description = "When to resume the provisioned cluster: a cron expression in UTC such as \"cron(0 7 ? * MON-FRI *)\". null schedules no resume (resume it in the console or with the AWS CLI)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.resume_schedule == null || can(regex("^cron\\(\\S+( \\S+){5}\\)$", var.resume_schedule))
+    error_message = "resume_schedule must be null or cron(Minutes Hours Day-of-month Month Day-of-week Year), such as cron(0 7 ? * MON-FRI *)."
+  }
+}
+
+variable "concurrency_scaling_max_minutes_per_day" {
+  description = "Usage limit on the provisioned cluster's concurrency scaling, in minutes a day; what happens beyond it is concurrency_scaling_breach_action. null sets none: concurrency scaling stays off unless a WLM queue turns it on, and each day of running earns an hour of it free."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.concurrency_scaling_max_minutes_per_day == null || try(var.concurrency_scaling_max_minutes_per_day >= 1 && floor(var.concurrency_scaling_max_minutes_per_day) == var.concurrency_scaling_max_minutes_per_day, false)
+    error_message = "concurrency_scaling_max_minutes_per_day must be null or a whole number of minutes, at least 1."
+  }
+}
+
+variable "concurrency_scaling_breach_action" {
+  description = "What the provisioned cluster does past concurrency_scaling_max_minutes_per_day: \"disable\" stops concurrency scaling until the next day, \"emit-metric\" only publishes a CloudWatch metric, \"log\" only writes to a system table."
+  type        = string
+  default     = "disable"
+
+  validation {
+    condition     = contains(["log", "emit-metric", "disable"], var.concurrency_scaling_breach_action)
+    error_message = "concurrency_scaling_breach_action must be \"log\", \"emit-metric\" or \"disable\"."
+  }
+}
+
+# Both: a monthly budget that tells someone.
+
+variable "monthly_budget_usd" {
+  description = "Monthly AWS Budgets limit, in USD, on the account's Amazon Redshift spend; a notification goes out at 80% and at 100% of it. The budget exists only once budget_notification_emails or budget_notification_sns_topic_arn names a recipient."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd must be more than 0."
+  }
+}
+
+variable "budget_notification_emails" {
+  description = "E-mail addresses that the monthly budget notifies at 80% and 100% of monthly_budget_usd. Empty, and with no budget_notification_sns_topic_arn, no budget is created."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.budget_notification_emails) <= 10 && alltrue([for address in var.budget_notification_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "budget_notification_emails must hold at most 10 e-mail addresses."
+  }
+}
+
+variable "budget_notification_sns_topic_arn" {
+  description = "An SNS topic that the monthly budget notifies at 80% and 100% of monthly_budget_usd (AWS Budgets takes one per notification); its policy must let budgets.amazonaws.com publish. null notifies no topic."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.budget_notification_sns_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.budget_notification_sns_topic_arn))
+    error_message = "budget_notification_sns_topic_arn must be null or an SNS topic ARN."
+  }
 }

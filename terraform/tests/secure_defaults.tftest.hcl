@@ -9,6 +9,9 @@ mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
   }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read" }
   }
@@ -22,42 +25,42 @@ run "secure_defaults" {
   command = apply
 
   assert {
-    condition     = aws_redshift_cluster.this.encrypted == true
+    condition     = aws_redshift_cluster.this[0].encrypted == true
     error_message = "The cluster must be encrypted at rest."
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.publicly_accessible == false
+    condition     = aws_redshift_cluster.this[0].publicly_accessible == false
     error_message = "The cluster must not be publicly accessible by default."
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.manage_master_password == true && aws_redshift_cluster.this.master_password == null
+    condition     = aws_redshift_cluster.this[0].manage_master_password == true && aws_redshift_cluster.this[0].master_password == null
     error_message = "The admin password must be managed by Secrets Manager, never set in configuration."
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.master_username != "awsuser"
+    condition     = aws_redshift_cluster.this[0].master_username != "awsuser"
     error_message = "The admin user must not be the well-known awsuser."
   }
 
   assert {
-    condition     = contains([for p in aws_redshift_parameter_group.this.parameter : "${p.name}=${p.value}"], "require_ssl=true")
+    condition     = contains([for p in aws_redshift_parameter_group.this[0].parameter : "${p.name}=${p.value}"], "require_ssl=true")
     error_message = "require_ssl must be set in the parameter group."
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.cluster_parameter_group_name == aws_redshift_parameter_group.this.name
+    condition     = aws_redshift_cluster.this[0].cluster_parameter_group_name == aws_redshift_parameter_group.this[0].name
     error_message = "The cluster must use the parameter group that requires SSL."
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.automated_snapshot_retention_period >= 1 && aws_redshift_cluster.this.skip_final_snapshot == false
+    condition     = aws_redshift_cluster.this[0].automated_snapshot_retention_period >= 1 && aws_redshift_cluster.this[0].skip_final_snapshot == false
     error_message = "Automated snapshots must be retained and a final snapshot taken by default."
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.cluster_type == "single-node"
+    condition     = aws_redshift_cluster.this[0].cluster_type == "single-node"
     error_message = "One node must make a single-node cluster."
   }
 
@@ -91,16 +94,19 @@ run "secure_defaults" {
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.default_iam_role_arn == aws_iam_role.redshift_s3_read.arn && contains(aws_redshift_cluster.this.iam_roles, aws_iam_role.redshift_s3_read.arn)
+    condition     = aws_redshift_cluster.this[0].default_iam_role_arn == aws_iam_role.redshift_s3_read.arn && contains(aws_redshift_cluster.this[0].iam_roles, aws_iam_role.redshift_s3_read.arn)
     error_message = "The S3 read role must be attached to the cluster as its default IAM role."
   }
 
   assert {
-    condition = alltrue([
+    condition = [
       for statement in jsondecode(aws_iam_role.redshift_s3_read.assume_role_policy).Statement :
-      statement.Principal.Service == "redshift.amazonaws.com"
-    ])
-    error_message = "Only Redshift may assume the role."
+      [statement.Principal, statement.Action, statement.Condition]
+      ] == [[
+        { Service = ["redshift.amazonaws.com"] }, "sts:AssumeRole",
+        { StringEquals = { "aws:SourceAccount" = "123456789012" } },
+    ]]
+    error_message = "Only Redshift, acting for this account (aws:SourceAccount), may assume the role."
   }
 
   assert {
@@ -189,7 +195,7 @@ run "secure_defaults" {
   }
 
   assert {
-    condition     = can(regex("^sparkify-final-[0-9]{14}$", aws_redshift_cluster.this.final_snapshot_identifier))
+    condition     = can(regex("^sparkify-final-[0-9]{14}$", aws_redshift_cluster.this[0].final_snapshot_identifier))
     error_message = "The final snapshot must be named after the cluster's creation time, so a second destroy does not collide with the first one's snapshot."
   }
 
@@ -202,17 +208,116 @@ run "secure_defaults" {
   }
 
   assert {
-    condition     = length(aws_redshift_logging.this) == 0 && aws_redshift_cluster.this.enhanced_vpc_routing == false
-    error_message = "Audit logging and enhanced VPC routing are off unless asked for."
+    condition     = aws_redshift_cluster.this[0].enhanced_vpc_routing == false
+    error_message = "Enhanced VPC routing is off unless asked for."
+  }
+
+  assert {
+    condition = (
+      length(aws_redshift_logging.this) == 1
+      && aws_redshift_logging.this[0].cluster_identifier == "sparkify"
+      && aws_redshift_logging.this[0].bucket_name == "sparkify-audit-123456789012"
+      && aws_redshift_logging.this[0].s3_key_prefix == "redshift-audit/sparkify/"
+      && aws_redshift_logging.this[0].log_destination_type == "s3"
+      && contains([for p in aws_redshift_parameter_group.this[0].parameter : "${p.name}=${p.value}"], "enable_user_activity_logging=true")
+    )
+    error_message = "Audit logging, user activity included, must be on by default, to the bucket Terraform creates."
   }
 
   assert {
     condition = alltrue([
-      output.host != null, output.port == 5439, output.database == "sparkify", output.cluster_identifier == "sparkify",
-      output.iam_role_arn == aws_iam_role.redshift_s3_read.arn, output.region == "us-west-2", output.admin_secret_arn != null,
-      output.manifest_location == "s3://sparkify-load-123456789012/manifests",
+      aws_s3_bucket.audit_logs[0].bucket == "sparkify-audit-123456789012",
+      aws_s3_bucket_public_access_block.audit_logs[0].block_public_acls,
+      aws_s3_bucket_public_access_block.audit_logs[0].block_public_policy,
+      aws_s3_bucket_public_access_block.audit_logs[0].ignore_public_acls,
+      aws_s3_bucket_public_access_block.audit_logs[0].restrict_public_buckets,
+      [for rule in aws_s3_bucket_ownership_controls.audit_logs[0].rule : rule.object_ownership] == ["BucketOwnerEnforced"],
     ])
-    error_message = "The outputs the loader reads must all be present."
+    error_message = "The audit log bucket must be private: public access blocked, ACLs disabled."
+  }
+
+  assert {
+    condition = [
+      for rule in aws_s3_bucket_server_side_encryption_configuration.audit_logs[0].rule : [
+        for default in rule.apply_server_side_encryption_by_default : default.sse_algorithm
+      ]
+    ] == [["AES256"]]
+    error_message = "The audit log bucket must be encrypted with SSE-S3, the only encryption Redshift audit logging supports."
+  }
+
+  assert {
+    condition = [
+      for rule in aws_s3_bucket_lifecycle_configuration.audit_logs[0].rule : [for expiration in rule.expiration : expiration.days]
+      if rule.id == "expire-audit-logs" && rule.status == "Enabled"
+    ] == [[365]]
+    error_message = "Audit logs must expire after audit_log_retention_days (365 by default)."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(aws_s3_bucket_policy.audit_logs[0].policy).Statement :
+      [statement.Principal, statement.Action, statement.Condition] if statement.Effect == "Allow"
+      ] == [
+      for action in ["s3:GetBucketAcl", "s3:PutObject"] : [
+        { Service = "redshift.amazonaws.com" }, action,
+        { StringEquals = { "aws:SourceAccount" = "123456789012", "aws:SourceArn" = "arn:aws:redshift:us-west-2:123456789012:cluster:sparkify" } },
+      ]
+    ]
+    error_message = "The audit log bucket may be written by Redshift only, for this account's cluster only."
+  }
+
+  assert {
+    condition = alltrue([
+      for statement in jsondecode(aws_s3_bucket_policy.audit_logs[0].policy).Statement :
+      endswith(statement.Resource, "/redshift-audit/sparkify/*") if statement.Action == "s3:PutObject"
+    ])
+    error_message = "Redshift may write under the cluster's audit prefix only."
+  }
+
+  assert {
+    condition = anytrue([
+      for statement in jsondecode(aws_s3_bucket_policy.audit_logs[0].policy).Statement :
+      statement.Effect == "Deny" && statement.Condition == { Bool = { "aws:SecureTransport" = "false" } }
+    ])
+    error_message = "The audit log bucket's policy must deny every request not made over TLS."
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_redshiftserverless_namespace.this) == 0, length(aws_redshiftserverless_workgroup.this) == 0,
+      length(aws_redshiftserverless_usage_limit.rpu_hours) == 0, length(aws_cloudwatch_log_group.serverless_audit) == 0,
+    ])
+    error_message = "The default deployment creates no Serverless resource."
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_redshift_scheduled_action.this) == 0, length(aws_iam_role.scheduler) == 0,
+      length(aws_redshift_usage_limit.concurrency_scaling) == 0, length(aws_budgets_budget.monthly) == 0,
+    ])
+    error_message = "No schedule, concurrency scaling limit or budget unless asked for."
+  }
+
+  assert {
+    condition = alltrue([
+      output.deployment == "provisioned", output.host == aws_redshift_cluster.this[0].dns_name, output.port == 5439,
+      output.database == "sparkify", output.cluster_identifier == "sparkify", output.workgroup_name == "",
+      output.account_id == "123456789012", output.admin_username == "sparkify_admin",
+      output.iam_role_arn == aws_iam_role.redshift_s3_read.arn, output.region == "us-west-2",
+      output.admin_secret_arn == aws_redshift_cluster.this[0].master_password_secret_arn,
+      output.manifest_location == "s3://sparkify-load-123456789012/manifests", output.raw_load_lines == "true",
+    ])
+    error_message = "The outputs the loader and dbt read must all be present, for a provisioned cluster."
+  }
+
+  assert {
+    condition     = output.deployment_shape == "provisioned cluster: 1 x ra3.large (single-node); no budget"
+    error_message = "deployment_shape must say what is billed: ${output.deployment_shape}"
+  }
+
+  assert {
+    condition     = output.audit_log_location == "s3://sparkify-audit-123456789012/redshift-audit/sparkify/"
+    error_message = "audit_log_location must name the audit bucket and prefix."
   }
 }
 
@@ -233,22 +338,31 @@ run "multi_node_with_options" {
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.cluster_type == "multi-node" && aws_redshift_cluster.this.number_of_nodes == 3
+    condition     = aws_redshift_cluster.this[0].cluster_type == "multi-node" && aws_redshift_cluster.this[0].number_of_nodes == 3
     error_message = "Three nodes must make a multi-node cluster."
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.publicly_accessible && aws_redshift_cluster.this.kms_key_id == var.kms_key_arn
+    condition     = aws_redshift_cluster.this[0].publicly_accessible && aws_redshift_cluster.this[0].kms_key_id == var.kms_key_arn
     error_message = "Public access and the customer KMS key must follow the variables."
   }
 
   assert {
-    condition     = length(aws_redshift_logging.this) == 1 && aws_redshift_cluster.this.enhanced_vpc_routing
-    error_message = "Audit logging and enhanced VPC routing must follow the variables."
+    condition     = aws_redshift_cluster.this[0].enhanced_vpc_routing
+    error_message = "Enhanced VPC routing must follow the variable."
   }
 
   assert {
-    condition     = aws_redshift_cluster.this.skip_final_snapshot && aws_redshift_cluster.this.final_snapshot_identifier == null
+    condition = (
+      [for logging in aws_redshift_logging.this : logging.bucket_name] == ["sparkify-audit-logs"]
+      && length(aws_s3_bucket.audit_logs) == 0 && length(aws_s3_bucket_policy.audit_logs) == 0
+      && output.audit_log_location == "s3://sparkify-audit-logs/redshift-audit/sparkify/"
+    )
+    error_message = "With audit_log_bucket, the logs must go to that bucket, and Terraform must create none."
+  }
+
+  assert {
+    condition     = aws_redshift_cluster.this[0].skip_final_snapshot && aws_redshift_cluster.this[0].final_snapshot_identifier == null
     error_message = "final_snapshot_on_destroy = false must skip the final snapshot."
   }
 
@@ -307,6 +421,43 @@ run "derives_a_valid_load_bucket_name_from_a_long_cluster_identifier" {
     condition     = aws_s3_bucket.load.bucket == "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqr-load-123456789012"
     error_message = "The derived load bucket name must fit in 63 characters without a double hyphen."
   }
+}
+
+run "audit_logging_off_turns_user_activity_logging_off_too" {
+  command = plan
+
+  variables {
+    audit_logging = false
+  }
+
+  assert {
+    condition = (
+      length(aws_redshift_logging.this) == 0 && length(aws_s3_bucket.audit_logs) == 0
+      && contains([for p in aws_redshift_parameter_group.this[0].parameter : "${p.name}=${p.value}"], "enable_user_activity_logging=false")
+      && output.audit_log_location == ""
+    )
+    error_message = "With audit_logging off, no bucket, no logging, and no user activity log that nothing would receive."
+  }
+}
+
+run "rejects_an_audit_retention_cloudwatch_lacks" {
+  command = plan
+
+  variables {
+    audit_log_retention_days = 100
+  }
+
+  expect_failures = [var.audit_log_retention_days]
+}
+
+run "rejects_an_unknown_deployment" {
+  command = plan
+
+  variables {
+    deployment = "dedicated"
+  }
+
+  expect_failures = [var.deployment]
 }
 
 run "rejects_manifests_that_never_expire" {

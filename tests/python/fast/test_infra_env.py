@@ -5,6 +5,8 @@ a provisioned cluster, for a Serverless workgroup, and for the Redshift double's
 from __future__ import annotations
 
 import json
+import os
+from argparse import Namespace
 
 import pytest
 import yaml
@@ -86,15 +88,21 @@ def test_a_missing_output_says_to_apply_first(tmp_path, monkeypatch):
 def connection_kwargs(env: dict[str, str], monkeypatch) -> dict:
     """The keyword arguments dbt-redshift passes to redshift_connector.connect for the
     profile's `redshift` target in env, without connecting."""
+    import dbt.flags
     import redshift_connector
     from dbt.adapters.redshift.connections import get_connection_method
     from dbt.config.profile import Profile
     from dbt.config.renderer import ProfileRenderer
     from dbt_common.context import set_invocation_context
 
+    # What a dbt command would have set before reading the profile.
+    monkeypatch.setattr(dbt.flags, "GLOBAL_FLAGS", Namespace(USE_COLORS=False, LOG_CACHE_EVENTS=False))
     set_invocation_context(env)
-    raw = yaml.safe_load((PROJECT_DIR / "profiles.example.yml").read_text())
-    profile = Profile.from_raw_profiles(raw, "sparkify", ProfileRenderer({}), target_override="redshift")
+    try:
+        raw = yaml.safe_load((PROJECT_DIR / "profiles.example.yml").read_text())
+        profile = Profile.from_raw_profiles(raw, "sparkify", ProfileRenderer({}), target_override="redshift")
+    finally:
+        set_invocation_context(dict(os.environ))
     captured = {}
 
     class Connection:
