@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import boto3
 import pytest
 from support.aws_emulator import aws_emulator
-from support.project import PROJECT_DIR, REAL_SAMPLE
+from support.project import REAL_SAMPLE
 from support.redshift import RedshiftWarehouse, make_redshift_warehouse, profile_and_target
 from support.redshift_double.server import postgres_server
 from support.warehouse import SESSION_DIR, Warehouse, make_warehouse
@@ -58,10 +56,7 @@ def real_sample_build(tmp_path_factory, real_sample) -> tuple[Warehouse, str]:
     """The real sample loaded and built (models and data tests) on DuckDB, once per
     session: the known figures are checked on it, and the Redshift double is compared with it."""
     warehouse = make_warehouse(tmp_path_factory.mktemp("real"))
-    result = subprocess.run(
-        [sys.executable, "-m", "sparkify.pipeline", "--location", str(real_sample)],
-        cwd=PROJECT_DIR, env=warehouse.env, capture_output=True, text=True,
-    )  # fmt: skip
+    result = warehouse.pipeline(real_sample)
     assert result.returncode == 0, result.stdout + result.stderr
     return warehouse, result.stdout
 

@@ -4,6 +4,7 @@ of a user who ran `make infra-env` against them; and how the tests compare its m
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import boto3
 import psycopg2
 import psycopg2.extensions
 
+from support import preloaded
 from support.project import BIN, PROJECT_DIR
 from support.redshift_double import process_env
 from support.redshift_double.server import create_database
@@ -56,7 +58,10 @@ class RedshiftWarehouse:
         return self.run("make", "--no-print-directory", "pipeline", "TARGET=redshift", f"LOCATION={location}")
 
     def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(str(BIN / "dbt"), *args, "--target", "redshift", check=check)
+        result = preloaded.run(["dbt", *args, "--target", "redshift"], self.env, PROJECT_DIR)
+        if check and result.returncode != 0:
+            raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
 
     def upload(self, local_dir: Path, prefix: str, bucket: str | None = None) -> str:
         """`python -m sparkify.aws upload`, as a user would; returns the s3:// location."""
@@ -131,3 +136,64 @@ def make_redshift_warehouse(postgres: str, s3_endpoint: str, target_path: Path, 
         s3.create_bucket(Bucket=created, CreateBucketConfiguration={"LocationConstraint": CLUSTER_REGION})
     env["SPARKIFY_MANIFEST_LOCATION"] = f"s3://{manifest_bucket}/manifests"
     return RedshiftWarehouse(psycopg2.extensions.make_dsn(postgres, dbname=DATABASE), env, bucket, s3, manifest_bucket)
+
+
+def bad_event_lines(event: dict) -> list[tuple[str, str | None]]:
+    """One of each kind of bad line, made from a real event, each with the start of the
+    reason that the contract's checks give it on both targets; None for a line that a
+    target's JSON parser refuses, each in its own words (Redshift's reads an array as a
+    record, which then has no known key)."""
+
+    def changed(**values) -> str:
+        return json.dumps({**event, **values})
+
+    return [
+        ('{"ts": 1541105830796, "sessionId": ', None),
+        ("not json at all", None),
+        ("[1, 2]", None),
+        (changed(length=1.0).replace("1.0", "NaN"), None),
+        (changed(ts="yesterday"), "ts: 'yesterday' is not a whole number"),
+        (changed(itemInSession="first"), "itemInSession: 'first' is not a whole number"),
+        (changed(status="ok"), "status: 'ok' is not a whole number"),
+        (changed(length="long"), "length: 'long' is not a number"),
+        (changed(userId="guest-7f3a"), "userId: 'guest-7f3a' is not a whole number"),
+        (changed(ts=1543795200005000000), "ts: '1543795200005000000' is outside 946684800000 to "),
+        (changed(itemInSession=3.5), "itemInSession: '3.5' is not a whole number"),
+        ("{}", "no known key"),
+        ('{"type": "heartbeat", "at": 1543795200005}', "no known key"),
+        (changed(level="gold"), "level: 'gold' is not one of free, paid"),
+    ]
+
+
+def corrupt_first_log_file(dataset: Path) -> tuple[str, list[tuple[str, str | None]]]:
+    """Insert the bad lines after the first line of the first log file; returns its name and them."""
+    log_file = sorted(dataset.glob("log_data/**/*.json"))[0]
+    lines = log_file.read_text().splitlines()
+    bad = bad_event_lines(next(json.loads(line) for line in lines if json.loads(line)["userId"]))
+    log_file.write_text("\n".join([lines[0], *(line for line, _ in bad), *lines[1:]]) + "\n")
+    return log_file.name, bad
+
+
+LATEST_LOAD = "(select load_id from raw.load_audit order by finished_at desc limit 1)"
+
+
+def load_outcome(result: subprocess.CompletedProcess, query) -> dict:
+    """What a load leaves behind, in terms both targets share."""
+    failure = re.search(r"Load failed for [^.]*\.", result.stderr)
+    return {
+        "succeeded": result.returncode == 0,
+        "failure": failure and failure.group(0),
+        "audit": [tuple(row) for row in query(
+            "select source_table, rows_loaded, rows_rejected, max_rejects, status from raw.load_audit "
+            f"where load_id = {LATEST_LOAD} order by source_table")],
+        "staging": {table: query(f"select count(*) from raw.{table}")[0][0]
+                    for table in ("staging_events", "staging_songs")},
+        "rejects": query("select count(*) from raw.load_rejects")[0][0],
+    }  # fmt: skip
+
+
+def deny_writes(s3, bucket: str) -> None:
+    """A bucket policy that refuses every PutObject, as a bucket of someone else's does; the
+    S3 emulator enforces it."""
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))

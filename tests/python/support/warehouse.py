@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from support import preloaded
 from support.project import BIN, PROJECT_DIR
 
 # dbt parses the whole project again (about 2 s) whenever the profile renders differently,
@@ -47,9 +48,7 @@ class Warehouse:
         self._env = value
 
     def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [str(BIN / "dbt"), *args], cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True
-        )
+        result = preloaded.run(["dbt", *args], self.env, PROJECT_DIR)
         if check and result.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
@@ -64,10 +63,9 @@ class Warehouse:
         return result
 
     def run(self, *command: str) -> subprocess.CompletedProcess:
-        """Any command of the project's venv, in the project, against this warehouse."""
-        return subprocess.run(
-            [str(BIN / command[0]), *command[1:]], cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True
-        )
+        """A command of the project's venv (`python -m module ...` or `dbt ...`), in the project,
+        against this warehouse, started with dbt imported already (support/preloaded.py)."""
+        return preloaded.run(list(command), self.env, PROJECT_DIR)
 
     def pipeline(self, location: Path | str) -> subprocess.CompletedProcess:
         """`make pipeline`: load what is new at location, then build and test, in one dbt process."""
