@@ -1,10 +1,14 @@
-"""Sparkify daily: load the raw JSON, then build and test the star schema, one Airflow task per dbt model.
+"""Sparkify daily: load the raw JSON, then build and test the star schema in one dbt process,
+followed by an Airflow task per dbt model and per model's tests.
 
-Cosmos renders the dbt project from its manifest (``dbt parse`` writes target/manifest.json) and
-runs the project's own dbt (.venv/bin/dbt) in a subprocess, so Airflow's venv holds no dbt.
-Each model's task runs ``dbt build`` on it: the model, then its data tests. A failed test fails
-that task, and the tasks downstream of it do not run. The unit tests check the code, not the
-day's data: as in ``make pipeline``, the daily run leaves them to ``make test``.
+Cosmos renders the dbt project from its manifest (``dbt parse`` writes target/manifest.json) in
+its watcher mode. One task, ``dbt_producer_watcher``, runs the project's own dbt (.venv/bin/dbt,
+in a subprocess, so Airflow's venv holds no dbt) once: ``dbt build``, as ``make pipeline`` does.
+The other tasks follow it in dbt's lineage, reading dbt's events, running no dbt: a model's task
+reports what dbt did to the model, the next one its data tests, and a test of several models
+has a task of its own. A failed test fails the build, its task and the run, and the tasks
+downstream of it do not run. The unit tests check the code, not the day's data: as in
+``make pipeline``, the daily run leaves them to ``make test``.
 
 Settings, read from the environment of the Airflow processes:
 - DBT_TARGET: ``local`` (DuckDB, the default) or ``redshift``. On Redshift the connection comes
@@ -24,13 +28,14 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +58,10 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 def dbt_env() -> dict[str, str]:
     """What dbt needs on top of the worker's environment, for the chosen target."""
-    env = {"DBT_TARGET": TARGET, "DBT_PROFILES_DIR": str(PROFILES_DIR)}
+    # The profile named as Cosmos names it (--profile sparkify): the build then reuses the load's
+    # parse, made in the project itself, rather than parse it all again in its temporary copy of
+    # the project, where later runs would look for the seed once the copy is deleted.
+    env = {"DBT_PROFILE": "sparkify", "DBT_TARGET": TARGET, "DBT_PROFILES_DIR": str(PROFILES_DIR)}
     if TARGET == "redshift":
         env |= read_env_file(Path(os.environ.get("SPARKIFY_REDSHIFT_ENV_FILE", PROJECT_DIR / ".env.redshift")))
     else:
@@ -74,6 +82,21 @@ def log_failure(context) -> None:
     )
 
 
+def watch_alone(tests_per_model: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Which tests make up each test task's result, each test of several models in a task of its own.
+
+    Cosmos counts a test of several models (relationships, a reconciliation) in the test task of
+    each of them: one that dbt skips, because one of its models was not built, would fail the
+    test tasks of the others, and stop their lineage, which dbt did build. Detached
+    (should_detach_multiple_parents_tests), it has a task of its own, which watches the result
+    filed under the test's own id.
+    """
+    models_per_test = Counter(test for tests in tests_per_model.values() for test in tests)
+    shared = {test for test, models in models_per_test.items() if models > 1}
+    own = {model: [test for test in tests if test not in shared] for model, tests in tests_per_model.items()}
+    return own | {test: [test] for test in shared}
+
+
 DBT_ENV = dbt_env()
 
 # What `make load` runs: it checks the location, lists it, compares it with the ledger and
@@ -86,7 +109,8 @@ with DAG(
     schedule="@daily",
     start_date=datetime(2026, 1, 1),
     catchup=False,
-    # DuckDB takes one writer at a time; Redshift runs independent models side by side.
+    # DuckDB takes one writer at a time: on it the build runs alone, and so does a model's task
+    # cleared by hand, which runs dbt for its model. On Redshift the tasks follow the build.
     max_active_tasks=1 if TARGET == "local" else 4,
     max_active_runs=1,
     default_args={"on_failure_callback": log_failure},
@@ -111,7 +135,15 @@ with DAG(
 
     star_schema = DbtTaskGroup(
         group_id="star_schema",
-        operator_args={"dbt_cmd_flags": ["--exclude-resource-type", "unit_test"]},
+        operator_args={
+            "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"],
+            # A model's task checks the build's events every 5 s and gives its slot back between
+            # checks. Deferred instead, it would wait in a triggerer, which `airflow dags test`
+            # runs inline: started before the build, it would wait for it forever.
+            "deferrable": False,
+            "mode": "reschedule",
+            "poke_interval": 5,
+        },
         project_config=ProjectConfig(
             dbt_project_path=PROJECT_DIR,
             manifest_path=TARGET_PATH / "manifest.json",
@@ -123,14 +155,17 @@ with DAG(
         profile_config=ProfileConfig(
             profile_name="sparkify", target_name=TARGET, profiles_yml_filepath=PROFILES_DIR / "profiles.yml"
         ),
+        # One dbt process builds everything: a dbt process per model cost ~4 s each, 2 min a day.
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=DBT
+            execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=DBT
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
-            # A test of several models (relationships, the reconciliation) gets its own task after
-            # all of them; inside one model's build it would check the others' previous contents.
+            # No DAG is scheduled on these tables: an asset event per model would cost each run
+            # about a second, and each model's log a warning.
+            emit_datasets=False,
+            test_behavior=TestBehavior.AFTER_EACH,
+            # A test of several models gets a task of its own, after all of them (see watch_alone).
             should_detach_multiple_parents_tests=True,
             # Analyses are queries for people to run, not steps of the pipeline.
             exclude=["resource_type:analysis"],
@@ -138,5 +173,8 @@ with DAG(
             dbt_executable_path=DBT,
         ),
     )
+
+    build = dag.get_task(f"{star_schema.group_id}.{PRODUCER_WATCHER_TASK_ID}")
+    build.tests_per_model = watch_alone(build.tests_per_model)
 
     load_raw >> star_schema

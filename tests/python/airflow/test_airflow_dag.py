@@ -7,20 +7,28 @@ Airflow in a subprocess, with an AIRFLOW_HOME of its own on SQLite and a throwaw
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
+from support import preloaded
 from support.expected import REAL_SAMPLE_ROWS
 from support.project import PROJECT_DIR
 from support.warehouse import Warehouse, make_warehouse
+
+# One worker runs the whole module: the daily run and the parsed DAG, its module fixtures, are built once.
+pytestmark = pytest.mark.xdist_group("test_airflow_dag")
 
 AIRFLOW_BIN = PROJECT_DIR / ".venv-airflow/bin"
 DAGS_FOLDER = PROJECT_DIR / "orchestration/dags"
 DAG_ID = "sparkify_daily"
 GROUP = "star_schema"
+# Cosmos's watcher mode: this task runs the one `dbt build`; every other task of the group follows it.
+PRODUCER = f"{GROUP}.dbt_producer_watcher"
+PRODUCER_DONE = f"{PRODUCER}_done"
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +43,9 @@ def parse(project: Path, warehouse: Warehouse) -> dict:
 
     With the profile and target named as Cosmos names them, its tasks reuse this parse.
     """
-    result = subprocess.run(
-        [str(PROJECT_DIR / ".venv/bin/dbt"), "parse", "--quiet", "--profile", "sparkify", "--target", "local"],
-        cwd=project, env=warehouse.env, capture_output=True, text=True,
-    )  # fmt: skip
+    result = preloaded.run(
+        ["dbt", "parse", "--quiet", "--profile", "sparkify", "--target", "local"], warehouse.env, project
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads((Path(warehouse.env["DBT_TARGET_PATH"]) / "manifest.json").read_text())
 
@@ -66,7 +73,10 @@ def airflow_env(home: Path, warehouse: Warehouse, **overrides: str) -> dict[str,
 
 
 def airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(AIRFLOW_BIN / "airflow"), *args], env=env, capture_output=True, text=True)
+    # A task that waits for something that never comes fails the test rather than hang the suite.
+    return subprocess.run(
+        [str(AIRFLOW_BIN / "airflow"), *args], env=env, capture_output=True, text=True, timeout=300
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +99,36 @@ def run_dag(metadata_db: Path, tmp_path: Path, warehouse: Warehouse, *args: str,
     return run, states
 
 
-def task_of(node: dict) -> str:
-    kind = "seed" if node["resource_type"] == "seed" else "model"
-    return f"{GROUP}.{node['name']}_{kind}_build"
+def shared_tests(manifest: dict) -> list[dict]:
+    """The tests of several models (relationships, reconciliations)."""
+    tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
+    return [test for test in tests if len(test["depends_on"]["nodes"]) > 1]
+
+
+def own_tests(node: dict, manifest: dict) -> list[str]:
+    """The tests of this model or seed alone."""
+    tests = [test for test in manifest["nodes"].values() if test["resource_type"] == "test"]
+    return sorted(test["unique_id"] for test in tests if test["depends_on"]["nodes"] == [node["unique_id"]])
+
+
+def task_of(node: dict, manifest: dict) -> str:
+    """The task that reports what the build did to a model or seed (Cosmos groups it with the
+    task of its tests, when it has tests of its own)."""
+    kind = "seed" if node["resource_type"] == "seed" else "run"
+    return f"{GROUP}.{node['name']}{'.' if own_tests(node, manifest) else '_'}{kind}"
+
+
+def task_of_tests(node: dict) -> str:
+    """The task that reports the tests of a model or seed alone."""
+    return f"{GROUP}.{node['name']}.test"
+
+
+def task_of_shared_test(test: dict) -> str:
+    return f"{GROUP}.{test['name']}_test"
+
+
+def last_task_of(node: dict, manifest: dict) -> str:
+    return task_of_tests(node) if own_tests(node, manifest) else task_of(node, manifest)
 
 
 # --- What Airflow parses ---------------------------------------------------------------------
@@ -139,27 +176,60 @@ def test_the_load_comes_first_and_retries_with_backoff(parsed):
     assert roots == []
 
 
-def test_models_follow_the_dbt_lineage_and_build_with_their_data_tests(parsed, manifest):
+def test_one_dbt_build_after_the_load_builds_and_tests_everything_as_make_pipeline_does(parsed):
+    producer = parsed["local"]["dag"]["tasks"][PRODUCER]
+    assert producer["operator"] == "DbtProducerWatcherOperator"
+    assert producer["upstream"] == ["load_raw"]
+    assert producer["base_cmd"] == ["build"]  # the models, then their data tests
+    assert producer["dbt_cmd_flags"] == ["--exclude-resource-type", "unit_test"]  # they test the code, in make test
+
+
+def test_models_follow_the_dbt_lineage_each_with_a_task_for_its_data_tests(parsed, manifest):
     tasks = parsed["local"]["dag"]["tasks"]
+    tests_per_model = tasks[PRODUCER]["tests_per_model"]
     built = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in ("model", "seed")}
-    assert {task_of(node) for node in built.values()} <= set(tasks)
-    for node in built.values():
-        parents = [built[uid] for uid in node["depends_on"].get("nodes", []) if uid in built]
-        expected = sorted(task_of(parent) for parent in parents) or ["load_raw"]
-        task = tasks[task_of(node)]
-        assert task["upstream"] == expected, node["name"]
-        assert task["operator"] == "DbtBuildLocalOperator"  # dbt build: the model, then its tests
-        assert task["dbt_cmd_flags"] == ["--exclude-resource-type", "unit_test"]  # they test the code, in make test
+    tested = [node for node in built.values() if own_tests(node, manifest)]
+    assert tested, "the project's models have data tests"
+    expected = {task_of(node, manifest) for node in built.values()} | {task_of_tests(node) for node in tested}
+    expected |= {task_of_shared_test(test) for test in shared_tests(manifest)}
+    assert set(tasks) == {"load_raw", PRODUCER, PRODUCER_DONE} | expected
+    for uid, node in built.items():
+        parents = [built[parent] for parent in node["depends_on"].get("nodes", []) if parent in built]
+        task = tasks[task_of(node, manifest)]
+        assert task["upstream"] == (sorted(last_task_of(parent, manifest) for parent in parents) or ["load_raw"])
+        assert task["operator"] == (
+            "DbtSeedWatcherOperator" if node["resource_type"] == "seed" else "DbtRunWatcherOperator"
+        )
+        assert (task["model_unique_id"], task["is_test_sensor"]) == (uid, False), node["name"]
+    for node in tested:
+        tests = tasks[task_of_tests(node)]
+        assert tests["upstream"] == [task_of(node, manifest)]
+        assert (tests["model_unique_id"], tests["is_test_sensor"]) == (node["unique_id"], True)
+        assert sorted(tests_per_model[node["unique_id"]]) == own_tests(node, manifest), node["name"]
 
 
-def test_a_test_of_several_models_runs_after_all_of_them(parsed, manifest):
+def test_a_test_of_several_models_runs_after_all_of_them_in_a_task_of_its_own(parsed, manifest):
+    """Counted in the tests of each of its models, a test that dbt skips because one of them was
+    not built would fail the others' tests too, and stop their lineage."""
     tasks = parsed["local"]["dag"]["tasks"]
-    tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
-    shared = [test for test in tests if len(test["depends_on"]["nodes"]) > 1]
+    tests_per_model = tasks[PRODUCER]["tests_per_model"]
+    shared = shared_tests(manifest)
     assert shared, "the project has relationships tests, each over two models"
     for test in shared:
-        parents = sorted(task_of(manifest["nodes"][uid]) for uid in test["depends_on"]["nodes"])
-        assert tasks[f"{GROUP}.{test['name']}_test"]["upstream"] == parents
+        task = tasks[task_of_shared_test(test)]
+        parents = sorted(last_task_of(manifest["nodes"][uid], manifest) for uid in test["depends_on"]["nodes"])
+        assert task["upstream"] == parents
+        assert (task["model_unique_id"], task["is_test_sensor"]) == (test["unique_id"], True)
+        assert tests_per_model[test["unique_id"]] == [test["unique_id"]]
+
+
+def test_the_tasks_that_follow_the_build_give_their_slot_back_between_checks(parsed):
+    """Deferred to a triggerer instead, a task started before the build would wait for it forever
+    in `airflow dags test`, which runs triggers inline; waiting in its slot, it would keep the
+    build out of DuckDB's only one."""
+    followers = [task for task in parsed["local"]["dag"]["tasks"].values() if task["model_unique_id"]]
+    assert len(followers) > 1
+    assert all(task["reschedule"] and not task["deferrable"] for task in followers)
 
 
 def test_every_task_logs_its_failure(parsed):
@@ -191,7 +261,7 @@ def test_on_redshift_it_reads_the_env_file_and_runs_in_parallel(parsed):
     assert parsed["redshift"]["import_errors"] == {}
     dag = parsed["redshift"]["dag"]
     assert dag["max_active_tasks"] > 1
-    for task_id in ("load_raw", f"{GROUP}.songplays_model_build"):
+    for task_id in ("load_raw", PRODUCER):
         env = dag["tasks"][task_id]["env"]
         assert env["DBT_TARGET"] == "redshift"
         assert env["SPARKIFY_REDSHIFT_HOST"] == "example.redshift.amazonaws.com"
@@ -246,6 +316,38 @@ def test_a_daily_run_succeeds_with_every_task(daily_run, parsed):
     assert states == dict.fromkeys(parsed["local"]["dag"]["tasks"], "success")
 
 
+def test_in_a_daily_run_one_dbt_process_builds_and_the_other_tasks_run_no_dbt(daily_run):
+    """Besides the load, one dbt process: DuckDB takes one writer, and a process per model
+    cost 4 s each."""
+    _, run, _ = daily_run
+    commands = re.findall(r"Running command: \[PosixPath\('([^']+)'\), '([\w-]+)'", run.stdout)
+    assert commands == [(str(PROJECT_DIR / ".venv/bin/dbt"), "build")]
+
+
+def test_in_a_daily_run_the_build_reuses_the_parse_of_the_load(daily_run):
+    """A parse of its own, in Cosmos's temporary copy of the project, would cost seconds, and
+    point the next runs at that copy's seed once it is deleted."""
+    _, run, _ = daily_run
+    assert "Unable to do partial parsing" not in run.stdout
+
+
+def test_in_a_daily_run_dbt_runs_a_test_of_several_models_after_all_of_them(daily_run, manifest):
+    """So it checks today's tables, not the previous contents of some."""
+    _, run, _ = daily_run
+    lines = run.stdout.splitlines()
+
+    def line_of(pattern: str) -> int:
+        found = [number for number, line in enumerate(lines) if re.search(pattern, line)]
+        assert len(found) == 1, pattern
+        return found[0]
+
+    for test in shared_tests(manifest):
+        passed = line_of(rf" of \d+ PASS {re.escape(test['name'])} ")
+        for parent in test["depends_on"]["nodes"]:
+            built = line_of(rf" of \d+ OK (created|loaded) [\w ]+\.{re.escape(manifest['nodes'][parent]['name'])} ")
+            assert built < passed, (test["name"], parent)
+
+
 @pytest.mark.parametrize(("table", "rows"), REAL_SAMPLE_ROWS.items())
 def test_after_a_daily_run_the_warehouse_holds_the_real_sample(daily_run, table, rows):
     warehouse, _, _ = daily_run
@@ -268,25 +370,41 @@ def project_with_a_failing_test(tmp_path: Path) -> Path:
     return project
 
 
-def test_a_failed_data_test_fails_its_task_and_stops_what_depends_on_it(daily_run, metadata_db, tmp_path):
+def descendants(uid: str, manifest: dict) -> set[str]:
+    """The models and seeds built from this one, directly or not."""
+    built = {node_id for node_id, node in manifest["nodes"].items() if node["resource_type"] in ("model", "seed")}
+    children = built.intersection(manifest["child_map"][uid])
+    return children.union(*(descendants(child, manifest) for child in children))
+
+
+def test_a_failed_data_test_fails_its_task_and_stops_what_depends_on_it(
+    daily_run, metadata_db, parsed, manifest, tmp_path
+):
     loaded, _, _ = daily_run
     project = project_with_a_failing_test(tmp_path)
     warehouse = make_warehouse(tmp_path)
     shutil.copy(loaded.path, warehouse.path)  # the raw tables are loaded already
     parse(project, warehouse)
-    # Run only what the broken model and its descendants need; the rest is marked done.
     run, states = run_dag(
-        metadata_db, tmp_path, warehouse,
-        "--mark-success-pattern", r"^(load_raw|.*stg_sparkify__events.*|.*weekdays.*|.*users.*)$",
-        SPARKIFY_PROJECT_DIR=str(project),
+        metadata_db, tmp_path, warehouse, "--mark-success-pattern", "load_raw", SPARKIFY_PROJECT_DIR=str(project)
     )  # fmt: skip
     output = run.stdout + run.stderr
-    broken = f"{GROUP}.stg_sparkify__songs_model_build"
     assert run.returncode != 0
-    assert states[broken] == "failed"
     assert "assert_injected_failure" in output
-    downstream = ["songs_model_build", "artists_model_build", "songplays_model_build", "time_model_build"]
-    assert {states[f"{GROUP}.{task}"] for task in downstream} == {"upstream_failed"}
-    summary = [line for line in output.splitlines() if "Sparkify task failed:" in line]
-    assert len(summary) == 1, output[-5000:]
-    assert f"dag={DAG_ID} task={broken} run=manual__" in summary[0]
+    broken = manifest["nodes"]["model.sparkify.stg_sparkify__songs"]
+    downstream = [manifest["nodes"][uid] for uid in descendants(broken["unique_id"], manifest)]
+    assert {node["name"] for node in downstream} >= {"songs", "artists", "songplays", "time"}
+    stopped = [task_of(node, manifest) for node in downstream]
+    stopped += [task_of_tests(node) for node in downstream if own_tests(node, manifest)]
+    stopped += [
+        task_of_shared_test(test)
+        for test in shared_tests(manifest)
+        if {node["unique_id"] for node in [broken, *downstream]} & set(test["depends_on"]["nodes"])
+    ]
+    # The broken model was built, its tests failed, and so did the build and the run; what
+    # depends on it did not run, and all else succeeded.
+    expected = dict.fromkeys(parsed["local"]["dag"]["tasks"], "success")
+    expected |= {PRODUCER: "failed", PRODUCER_DONE: "upstream_failed", task_of_tests(broken): "failed"}
+    assert states == expected | dict.fromkeys(stopped, "upstream_failed")
+    summary = re.findall(rf"Sparkify task failed: dag={DAG_ID} task=(\S+) run=manual__", output)
+    assert sorted(summary) == sorted([PRODUCER, task_of_tests(broken)]), output[-5000:]  # one line per failed task

@@ -28,15 +28,19 @@ def describe(dag) -> dict:
                 "retry_exponential_backoff": bool(task.retry_exponential_backoff),
                 "bash_command": getattr(task, "bash_command", None),
                 "dbt_cmd_flags": getattr(task, "dbt_cmd_flags", None),
-                # Cosmos's watcher mode: the build's command, and what each model's task watches.
+                # Cosmos's watcher mode: the build's command and which tests make up each test
+                # task's result; what each task that follows the build watches, and how it waits.
                 "base_cmd": getattr(task, "base_cmd", None),
-                "exclude": getattr(task, "exclude", None),
                 "tests_per_model": getattr(task, "tests_per_model", None),
                 "model_unique_id": getattr(task, "model_unique_id", None),
                 "is_test_sensor": getattr(task, "is_test_sensor", None),
                 "reschedule": getattr(task, "reschedule", None),
                 "deferrable": getattr(task, "deferrable", None),
-                "env": {key: value for key, value in (task.env or {}).items() if key != "SPARKIFY_RAW_LOCATION"},
+                "env": {
+                    key: value
+                    for key, value in (getattr(task, "env", None) or {}).items()
+                    if key != "SPARKIFY_RAW_LOCATION"
+                },
                 "has_failure_callback": bool(task.on_failure_callback),
             }
             for task in dag.tasks
