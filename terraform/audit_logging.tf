@@ -36,10 +36,7 @@ resource "aws_s3_bucket" "audit_logs" {
 
   lifecycle {
     precondition {
-      condition = (
-        can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", local.audit_log_bucket_name))
-        && !can(regex("^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|--x-s3|--table-s3)$", local.audit_log_bucket_name))
-      )
+      condition     = local.valid_bucket_name.audit_logs
       error_message = "The audit log bucket's name (${local.audit_log_bucket_name}) is not a valid S3 bucket name: set audit_log_bucket to a bucket of yours."
     }
   }

@@ -2,14 +2,12 @@
 # that a source bucket (udacity-dend, say) is only ever read. The loader's credentials write
 # the manifests; the cluster's role only reads them (iam.tf).
 
-data "aws_caller_identity" "current" {}
-
 locals {
   # <cluster_identifier>-load-<account id>: at most 45 + 6 + 12 = 63 characters, and the
   # cluster identifier's rules (lower case, no double or trailing hyphen) keep it valid.
   load_bucket_name = coalesce(
     var.load_bucket_name,
-    "${trimsuffix(substr(var.cluster_identifier, 0, 45), "-")}-load-${data.aws_caller_identity.current.account_id}",
+    "${trimsuffix(substr(var.cluster_identifier, 0, 45), "-")}-load-${local.account_id}",
   )
   manifest_prefix = "manifests/"
 }
@@ -26,10 +24,7 @@ resource "aws_s3_bucket" "load" {
 
   lifecycle {
     precondition {
-      condition = (
-        can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", local.load_bucket_name))
-        && !can(regex("^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|--x-s3|--table-s3)$", local.load_bucket_name))
-      )
+      condition     = local.valid_bucket_name.load
       error_message = "The load bucket's name (${local.load_bucket_name}) is not a valid S3 bucket name: set load_bucket_name."
     }
   }
