@@ -11,15 +11,13 @@ from pathlib import Path
 
 import boto3
 import pytest
-from support.aws_emulator import aws_emulator
-from support.project import REAL_SAMPLE
+from support.aws_emulator import aws_emulator, bucket_slug, emulator_env
+from support.project import REAL_SAMPLE, TESTS_DIR
 from support.redshift import RedshiftWarehouse, make_redshift_warehouse, profile_and_target
 from support.redshift_double.server import postgres_server
 from support.warehouse import SESSION_DIR, Warehouse, make_warehouse
 
 from sparkify import generate
-
-TESTS_DIR = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -96,10 +94,8 @@ def redshift_target_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def aws_env(s3_endpoint) -> dict[str, str]:
-    """What a process needs to reach the emulator, and nothing else: no real AWS."""
-    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+    """What a process needs to reach the emulator, in us-east-1."""
+    return emulator_env(s3_endpoint, "us-east-1")
 
 
 @pytest.fixture
@@ -109,7 +105,7 @@ def s3(aws_env, monkeypatch, request):
     for name, value in aws_env.items():
         monkeypatch.setenv(name, value)
     client = boto3.client("s3")
-    client.bucket = "sparkify-" + request.node.name.replace("_", "-")[:40].lower().strip("-")
+    client.bucket = f"sparkify-{bucket_slug(request.node.nodeid)}"[:63]
     client.create_bucket(Bucket=client.bucket)
     return client
 

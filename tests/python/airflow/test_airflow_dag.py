@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from support import preloaded
 from support.expected import REAL_SAMPLE_ROWS
-from support.project import PROJECT_DIR
+from support.project import PROJECT_DIR, TESTS_DIR
 from support.warehouse import Warehouse, make_warehouse
 
 # One worker runs the whole module: the daily run and the parsed DAG, its module fixtures, are built once.
@@ -149,7 +149,7 @@ def parsed(manifest, tmp_path_factory) -> dict:
     out = tmp_path / "dags.json"
     env = airflow_env(tmp_path, make_warehouse(tmp_path))
     result = subprocess.run(
-        [str(AIRFLOW_BIN / "python"), str(PROJECT_DIR / "tests/python/support/describe_airflow_dag.py"),
+        [str(AIRFLOW_BIN / "python"), str(TESTS_DIR / "support/describe_airflow_dag.py"),
          str(DAGS_FOLDER), json.dumps(scenarios), str(out)],
         env=env, capture_output=True, text=True,
     )  # fmt: skip

@@ -7,9 +7,7 @@ import ast
 import tomllib
 from pathlib import Path
 
-from support.project import PROJECT_DIR
-
-TESTS_DIR = PROJECT_DIR / "tests/python"
+from support.project import PROJECT_DIR, TESTS_DIR
 
 
 def tier_modules() -> list[Path]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 import yaml
+from support.aws_emulator import emulated_s3
 from support.datasets import count_lines, log_files
 from support.project import PROJECT_DIR
-from support.redshift import corrupt_first_log_file, deny_writes, emulated_s3, load_outcome
+from support.redshift import corrupt_first_log_file, deny_writes, load_outcome
 
 from sparkify import generate
 

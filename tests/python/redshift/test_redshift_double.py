@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 from dataclasses import dataclass
 
-import boto3
 import psycopg2
 import psycopg2.extensions
 import pytest
 import redshift_connector
+from support.aws_emulator import bucket_slug, emulated_s3, emulator_env
+from support.redshift import CLUSTER_REGION
 from support.redshift_double import DSN_VARIABLE
 from support.redshift_double.connection import connect
 from support.redshift_double.server import create_database
 
-CLUSTER_REGION = "us-west-2"
 DATABASE = "redshift_double"
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 # The columns and types of the SYS views, as the AWS pages SYS_LOAD_HISTORY,
 # SYS_LOAD_ERROR_DETAIL and SYS_LOAD_DETAIL list them (SYS_LOAD_DETAIL gives no type for
@@ -81,14 +78,10 @@ def double(postgres, s3_endpoint, monkeypatch, request) -> Double:
     """The environment of a dbt process the tests start on the double: the double's server,
     the S3 emulator, the cluster's region and dummy credentials."""
     create_database(postgres, DATABASE)
-    for name, value in {**CREDENTIALS, DSN_VARIABLE: postgres, "AWS_REGION": CLUSTER_REGION,
-                        "AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_CONFIG_FILE": os.devnull,
-                        "AWS_SHARED_CREDENTIALS_FILE": os.devnull}.items():  # fmt: skip
+    for name, value in {**emulator_env(s3_endpoint, CLUSTER_REGION), DSN_VARIABLE: postgres}.items():
         monkeypatch.setenv(name, value)
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name=CLUSTER_REGION,
-                      **{name.lower(): value for name, value in CREDENTIALS.items()})  # fmt: skip
-    digest = hashlib.md5(request.node.nodeid.encode()).hexdigest()[:6]
-    bucket = ("double-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-") + "-" + digest)[:63]
+    s3 = emulated_s3(s3_endpoint, CLUSTER_REGION)
+    bucket = f"double-{bucket_slug(request.node.nodeid)}"[:63]
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": CLUSTER_REGION})
     return Double(psycopg2.extensions.make_dsn(postgres, dbname=DATABASE), bucket, s3)
 

@@ -16,10 +16,14 @@ The patch is pinned to the moto version it was written against: a new moto may n
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import boto3
 import moto
 from moto.core.responses import ActionResult
 from moto.redshift import responses
@@ -101,3 +105,26 @@ def aws_emulator() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+# Dummy credentials: the emulator checks none, and no real AWS may be reached.
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def emulator_env(endpoint: str, region: str) -> dict[str, str]:
+    """What a process needs to reach the emulator in a region, and nothing else: no real AWS."""
+    return {**CREDENTIALS, "AWS_REGION": region, "AWS_ENDPOINT_URL_S3": endpoint, "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+
+
+def emulated_s3(endpoint: str, region: str):
+    """A boto3 S3 client on the emulator, in a region."""
+    return boto3.client("s3", endpoint_url=endpoint, region_name=region,
+                        **{name.lower(): value for name, value in CREDENTIALS.items()})  # fmt: skip
+
+
+def bucket_slug(test_id: str) -> str:
+    """A test's name as a bucket name may hold it, with a digest of its whole id: parametrised
+    tests, and tests of one name in two modules, each get their own buckets."""
+    digest = hashlib.md5(test_id.encode()).hexdigest()[:6]
+    return re.sub(r"[^a-z0-9]+", "-", test_id.rsplit("::", 1)[-1].lower())[:40].strip("-") + "-" + digest

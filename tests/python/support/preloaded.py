@@ -21,6 +21,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from support.redshift_double import DSN_VARIABLE
+from support.redshift_double import install as install_redshift_double
+
 # Imported once, in the forkserver: dbt's CLI and both adapters. Not the project's entry points,
 # which each fork runs as __main__ (runpy warns of a module run that was imported before).
 PRELOADED = ["dbt.cli.main", "dbt.adapters.duckdb", "dbt.adapters.redshift"]
@@ -38,10 +41,8 @@ def _run(command: list[str], env: dict[str, str], cwd: str, stdout: str, stderr:
     for stream, path in ((sys.stdout, stdout), (sys.stderr, stderr)):
         stream.flush()
         os.dup2(os.open(path, os.O_WRONLY), stream.fileno())
-    if "SPARKIFY_REDSHIFT_DOUBLE_DSN" in env:
-        import redshift_double  # on PYTHONPATH, as the double's process_env puts it
-
-        redshift_double.install()
+    if DSN_VARIABLE in env:
+        install_redshift_double()
     status = 0
     try:
         if command[0] == "dbt":
@@ -53,9 +54,12 @@ def _run(command: list[str], env: dict[str, str], cwd: str, stdout: str, stderr:
             sys.argv = [command[2], *command[3:]]
             runpy.run_module(command[2], run_name="__main__", alter_sys=True)
     except SystemExit as exit_:
-        status = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        if not isinstance(exit_.code, int | None):
+        # As the interpreter treats sys.exit's argument: a number, None for 0, or a message and 1.
+        if isinstance(exit_.code, int | None):
+            status = exit_.code or 0
+        else:
             print(exit_.code, file=sys.stderr)
+            status = 1
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -12,18 +12,17 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import psycopg2
 import psycopg2.extensions
 
 from support import preloaded
+from support.aws_emulator import bucket_slug, emulated_s3, emulator_env
 from support.project import BIN, PROJECT_DIR
 from support.redshift_double import process_env
 from support.redshift_double.server import create_database
 
 CLUSTER_REGION = "us-west-2"
 DATABASE = "sparkify"
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 MART_KEYS = {"songplays": "songplay_id", "users": "user_id", "songs": "song_id", "artists": "artist_id",
              "time": "start_time"}  # fmt: skip
 
@@ -82,11 +81,6 @@ class RedshiftWarehouse:
         return self.query(sql)[0][0]
 
 
-def emulated_s3(endpoint: str, region: str = CLUSTER_REGION):
-    return boto3.client("s3", endpoint_url=endpoint, region_name=region,
-                        **{name.lower(): value for name, value in CREDENTIALS.items()})  # fmt: skip
-
-
 def key_digest(values: list) -> str:
     text = "\n".join(sorted(value.isoformat() if hasattr(value, "isoformat") else str(value) for value in values))
     return hashlib.md5(text.encode()).hexdigest()
@@ -104,15 +98,10 @@ def make_redshift_warehouse(postgres: str, s3_endpoint: str, target_path: Path, 
     """A fresh database and buckets named after the test. The database keeps one name, so that
     the profile, and so dbt's partial parse, stay the same from test to test."""
     create_database(postgres, DATABASE)
-    digest = hashlib.md5(test_id.encode()).hexdigest()[:6]
-    name = re.sub(r"[^a-z0-9]+", "-", test_id.rsplit("::", 1)[-1].lower())[:40].strip("-") + "-" + digest
+    name = bucket_slug(test_id)
     env = {
         **os.environ,
-        **CREDENTIALS,
-        "AWS_REGION": CLUSTER_REGION,
-        "AWS_ENDPOINT_URL_S3": s3_endpoint,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        **emulator_env(s3_endpoint, CLUSTER_REGION),
         **process_env(postgres),
         "DBT_PROFILES_DIR": str(target_path / "profiles"),
         "DBT_TARGET_PATH": str(target_path),
@@ -128,10 +117,10 @@ def make_redshift_warehouse(postgres: str, s3_endpoint: str, target_path: Path, 
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     env.pop("SPARKIFY_SOURCE_REGION", None)
-    s3 = emulated_s3(s3_endpoint)
+    s3 = emulated_s3(s3_endpoint, CLUSTER_REGION)
     bucket = f"sparkify-{name}"[:63].strip("-")
     # The project's own bucket, which Terraform makes: the only one a load writes to.
-    manifest_bucket = f"load-{digest}-{name}"[:63].strip("-")
+    manifest_bucket = f"load-{name}"[:63].strip("-")
     for created in (bucket, manifest_bucket):
         s3.create_bucket(Bucket=created, CreateBucketConfiguration={"LocationConstraint": CLUSTER_REGION})
     env["SPARKIFY_MANIFEST_LOCATION"] = f"s3://{manifest_bucket}/manifests"
