@@ -197,13 +197,13 @@ lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, t
 	  status=$$?; rm -rf "$$lint_dir"; exit $$status
 	terraform fmt -check -recursive terraform
 
-# pytest-xdist workers for make test: each has its own warehouses and dbt target folder. A test
-# goes to the worker that is free (--dist loadgroup), but the tests of a module marked with an
-# xdist_group, whose module fixtures are costly, all go to one.
+# pytest-xdist workers for make test: each has its own warehouses and dbt target folder, and
+# takes whole modules (--dist loadfile), so that a module's fixtures are built once. Not
+# loadgroup: with pytest 9, xdist 3.8 spread one xdist_group's tests over both workers.
 TEST_WORKERS ?= 2
 
 test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) $(AIRFLOW_INSTALLED) browser ## The full test suite on both cores: lint, then every tier of tests/python (docs/testing.md)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install ## The fast tier while you work: no dbt process; the loader's planning and checks, the generator, the AWS helpers
 	$(BIN)/pytest -m fast

@@ -19,9 +19,6 @@ from support.expected import REAL_SAMPLE_ROWS
 from support.project import PROJECT_DIR, TESTS_DIR
 from support.warehouse import Warehouse, make_warehouse
 
-# One worker runs the whole module: the daily run and the parsed DAG, its module fixtures, are built once.
-pytestmark = pytest.mark.xdist_group("test_airflow_dag")
-
 AIRFLOW_BIN = PROJECT_DIR / ".venv-airflow/bin"
 DAGS_FOLDER = PROJECT_DIR / "orchestration/dags"
 DAG_ID = "sparkify_daily"

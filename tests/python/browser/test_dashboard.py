@@ -20,9 +20,6 @@ from support.warehouse import make_warehouse
 
 from sparkify import generate
 
-# One worker runs the whole module: the pages its module fixtures draw, and target/dashboard.html, are built once.
-pytestmark = pytest.mark.xdist_group("test_dashboard")
-
 DASHBOARD = PROJECT_DIR / "target/dashboard.html"
 SCREENSHOT = PROJECT_DIR / "target/dashboard.png"
 DASHBOARD_PYTHON = PROJECT_DIR / ".venv-dashboard/bin/python"

@@ -11,9 +11,6 @@ import ua_parser
 from support.project import BIN
 from support.warehouse import make_warehouse
 
-# One worker runs the whole module: its module fixture builds the real sample and the generator's agents once.
-pytestmark = pytest.mark.xdist_group("test_user_agents")
-
 MOBILE_DEVICES = {"iPhone", "iPod"}
 TABLET_DEVICES = {"iPad"}
 

@@ -15,9 +15,6 @@ from support.warehouse import make_warehouse
 
 from sparkify import layout
 
-# One worker runs the whole module: its module fixtures render and compile the project once.
-pytestmark = pytest.mark.xdist_group("test_redshift_sql")
-
 ROLE = "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read"
 SEPARATOR = "-- ~~~ next statement ~~~"
 
