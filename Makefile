@@ -199,8 +199,10 @@ lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, t
 
 # pytest-xdist workers for make test: each has its own warehouses and dbt target folder, and
 # takes whole modules (--dist loadfile), so that a module's fixtures are built once. Not
-# loadgroup: with pytest 9, xdist 3.8 spread one xdist_group's tests over both workers.
-TEST_WORKERS ?= 2
+# loadgroup: with pytest 9, xdist 3.8 spread one xdist_group's tests over both workers. Three
+# workers for two cores: the Terraform round trip and the DAG's runs spend much of their time
+# waiting, and a third worker fills it (docs/benchmarks.md compares two and three).
+TEST_WORKERS ?= 3
 
 test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) $(AIRFLOW_INSTALLED) browser ## The full test suite on both cores: lint, then every tier of tests/python (docs/testing.md)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
