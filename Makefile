@@ -160,7 +160,7 @@ stage: install ## Copy the public dataset (SOURCE, default s3://udacity-dend) to
 build: install ## Build and test the star schema, unit tests included (dbt build; FULL_REFRESH=1 rebuilds the incremental models)
 	$(BIN)/python -m sparkify.warehouse run -- $(DBT) build $(FULL_REFRESH_FLAG)
 
-freshness: install ## How long since the last successful load: dbt source freshness on load_audit
+freshness: install ## How old the newest loaded event is (dbt source freshness on raw.staging_events; docs/models.md)
 	$(BIN)/python -m sparkify.warehouse run -- $(DBT) source freshness
 
 pipeline: install ## Load LOCATION, build, run the data tests and summarise, in one dbt process; unit tests are left to make build and make test (TARGET, MAX_REJECTS, FULL_REFRESH)

@@ -71,6 +71,13 @@ create function public.datediff(part text, since timestamp, until timestamp) ret
                    when 'minute' then 60 else 1 end
     end;
 
+-- Redshift's GETDATE (dbt-redshift's current_timestamp): the start of the current statement,
+-- even inside a transaction, in the session's time zone (UTC by default), as a TIMESTAMP in
+-- whole seconds, as AWS's example shows it.
+create function public.getdate() returns timestamp
+    language sql stable parallel safe
+    return date_trunc('second', statement_timestamp() at time zone current_setting('TimeZone'));
+
 -- Redshift's REGEXP_SUBSTR takes its flags fifth, with 'e' for the first subexpression.
 create function public.regexp_substr(source text, pattern text, start_at integer, occurrence integer, flags text)
     returns text language sql immutable parallel safe
