@@ -8,7 +8,11 @@ The other tasks follow it in dbt's lineage, reading dbt's events, running no dbt
 reports what dbt did to the model, the next one its data tests, and a test of several models
 has a task of its own. A failed test fails the build, its task and the run, and the tasks
 downstream of it do not run. The unit tests check the code, not the day's data: as in
-``make pipeline``, the daily run leaves them to ``make test``.
+``make pipeline``, the daily run leaves them to ``make test``. Beside the build,
+``source_freshness`` runs ``make freshness``'s check: how old the newest event is.
+
+A failure, a load whose retries ran out, and stale data each send one message to a person
+(alerts.py: a Slack incoming webhook, through the Airflow connection ``sparkify_alerts``).
 
 Settings, read from the environment of the Airflow processes:
 - DBT_TARGET: ``local`` (DuckDB, the default) or ``redshift``. On Redshift the connection comes
@@ -28,12 +32,15 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import subprocess
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import alerts
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG, task
+from airflow.sdk.exceptions import AirflowException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
@@ -61,7 +68,13 @@ def dbt_env() -> dict[str, str]:
     # The profile named as Cosmos names it (--profile sparkify): the build then reuses the load's
     # parse, made in the project itself, rather than parse it all again in its temporary copy of
     # the project, where later runs would look for the seed once the copy is deleted.
-    env = {"DBT_PROFILE": "sparkify", "DBT_TARGET": TARGET, "DBT_PROFILES_DIR": str(PROFILES_DIR)}
+    # The target path given, so that the build's run_results.json is where the alerts read it.
+    env = {
+        "DBT_PROFILE": "sparkify",
+        "DBT_TARGET": TARGET,
+        "DBT_PROFILES_DIR": str(PROFILES_DIR),
+        "DBT_TARGET_PATH": str(TARGET_PATH),
+    }
     if TARGET == "redshift":
         env |= read_env_file(Path(os.environ.get("SPARKIFY_REDSHIFT_ENV_FILE", PROJECT_DIR / ".env.redshift")))
     else:
@@ -70,16 +83,22 @@ def dbt_env() -> dict[str, str]:
     return env
 
 
-def log_failure(context) -> None:
-    """One line per failed task, easy to grep and to forward to Slack or email."""
+def on_failure(context) -> None:
+    """A line in the log for every failed task, and one message per failure to a person.
+
+    The build's message names each dbt node that failed: a test with its failing rows. The
+    tasks that follow the build only mirror what it reported, so they send nothing more.
+    """
+    task_id = context["task_instance"].task_id
     lines = str(context.get("exception") or "").strip().splitlines()
-    log.error(
-        "Sparkify task failed: dag=%s task=%s run=%s: %s",
-        context["dag"].dag_id,
-        context["task_instance"].task_id,
-        context["run_id"],
-        lines[0] if lines else "no exception recorded",
-    )
+    reason = lines[0] if lines else "no exception recorded"
+    dag_id, run_id = context["dag"].dag_id, context["run_id"]
+    log.error("Sparkify task failed: dag=%s task=%s run=%s: %s", dag_id, task_id, run_id, reason)
+    if task_id in FOLLOWERS:
+        return
+    failures = alerts.failed_nodes(TARGET_PATH / "run_results.json") if task_id == BUILD else []
+    for failure in failures or [reason]:
+        alerts.send(f"Sparkify task failed: {alerts.where(context)}: {failure}")
 
 
 def watch_alone(tests_per_model: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -113,7 +132,7 @@ with DAG(
     # cleared by hand, which runs dbt for its model. On Redshift the tasks follow the build.
     max_active_tasks=1 if TARGET == "local" else 4,
     max_active_runs=1,
-    default_args={"on_failure_callback": log_failure},
+    default_args={"on_failure_callback": on_failure},
     doc_md=__doc__,
     tags=["sparkify", "dbt", TARGET],
 ) as dag:
@@ -132,6 +151,20 @@ with DAG(
         retry_exponential_backoff=True,
         max_retry_delay=timedelta(minutes=15),
     )
+
+    @task
+    def source_freshness() -> None:
+        """`make freshness`: how old the newest event is. Past the warning age, a message; past
+        the error age, the task fails, and its failure sends the message."""
+        checked = subprocess.run(
+            [str(DBT), "source", "freshness"], cwd=PROJECT_DIR, env=os.environ | DBT_ENV, capture_output=True, text=True
+        )
+        log.info("%s", checked.stdout + checked.stderr)
+        sources = TARGET_PATH / "sources.json"
+        for warning in alerts.stale_sources(sources, "warn"):
+            alerts.send(f"Sparkify data is getting stale: {warning}")
+        if checked.returncode != 0:
+            raise AirflowException("; ".join(alerts.stale_sources(sources, "error")) or "dbt source freshness failed")
 
     star_schema = DbtTaskGroup(
         group_id="star_schema",
@@ -177,4 +210,7 @@ with DAG(
     build = dag.get_task(f"{star_schema.group_id}.{PRODUCER_WATCHER_TASK_ID}")
     build.tests_per_model = watch_alone(build.tests_per_model)
 
-    load_raw >> star_schema
+    load_raw >> [source_freshness(), star_schema]
+
+BUILD = build.task_id
+FOLLOWERS = {task_id for task_id in dag.task_ids if task_id.startswith(f"{star_schema.group_id}.")} - {BUILD}

@@ -11,13 +11,17 @@ import re
 import shutil
 import sqlite3
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from support import preloaded
 from support.expected import REAL_SAMPLE_ROWS
+from support.freshness import make_newest_event_this_old
 from support.project import PROJECT_DIR, TESTS_DIR
 from support.warehouse import Warehouse, make_warehouse
+from support.webhook_receiver import webhook_receiver
 
 AIRFLOW_BIN = PROJECT_DIR / ".venv-airflow/bin"
 DAGS_FOLDER = PROJECT_DIR / "orchestration/dags"
@@ -26,6 +30,7 @@ GROUP = "star_schema"
 # Cosmos's watcher mode: this task runs the one `dbt build`; every other task of the group follows it.
 PRODUCER = f"{GROUP}.dbt_producer_watcher"
 PRODUCER_DONE = f"{PRODUCER}_done"
+FRESHNESS = "source_freshness"
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +194,7 @@ def test_models_follow_the_dbt_lineage_each_with_a_task_for_its_data_tests(parse
     assert tested, "the project's models have data tests"
     expected = {task_of(node, manifest) for node in built.values()} | {task_of_tests(node) for node in tested}
     expected |= {task_of_shared_test(test) for test in shared_tests(manifest)}
-    assert set(tasks) == {"load_raw", PRODUCER, PRODUCER_DONE} | expected
+    assert set(tasks) == {"load_raw", FRESHNESS, PRODUCER, PRODUCER_DONE} | expected
     for uid, node in built.items():
         parents = [built[parent] for parent in node["depends_on"].get("nodes", []) if parent in built]
         task = tasks[task_of(node, manifest)]
@@ -227,6 +232,13 @@ def test_the_tasks_that_follow_the_build_give_their_slot_back_between_checks(par
     followers = [task for task in parsed["local"]["dag"]["tasks"].values() if task["model_unique_id"]]
     assert len(followers) > 1
     assert all(task["reschedule"] and not task["deferrable"] for task in followers)
+
+
+def test_the_freshness_check_runs_beside_the_build_after_the_load(parsed):
+    """So that stale data is told, and the day's build still runs."""
+    tasks = parsed["local"]["dag"]["tasks"]
+    assert tasks[FRESHNESS]["upstream"] == ["load_raw"]
+    assert not any(FRESHNESS in task["upstream"] for task in tasks.values())
 
 
 def test_every_task_logs_its_failure(parsed):
@@ -297,7 +309,7 @@ def daily_run(manifest, metadata_db, run_warehouse, real_sample, tmp_path_factor
     """One whole `airflow dags test` of the DAG: load the real sample, build and test everything.
 
     The sample's path comes from the Airflow Variable (set here through the environment), which
-    wins over the environment variable, pointed at nothing.
+    wins over the environment variable, pointed at nothing. No alert connection is set.
     """
     tmp_path = tmp_path_factory.mktemp("airflow_daily")
     run, states = run_dag(
@@ -307,10 +319,24 @@ def daily_run(manifest, metadata_db, run_warehouse, real_sample, tmp_path_factor
     return run_warehouse, run, states
 
 
-def test_a_daily_run_succeeds_with_every_task(daily_run, parsed):
+def test_a_daily_run_on_the_sample_builds_everything_and_fails_on_its_stale_data(daily_run, parsed):
+    """The sample's newest event is from 2018: past the error age of the freshness check."""
     _, run, states = daily_run
-    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
-    assert states == dict.fromkeys(parsed["local"]["dag"]["tasks"], "success")
+    assert run.returncode != 0
+    assert states == dict.fromkeys(parsed["local"]["dag"]["tasks"], "success") | {FRESHNESS: "failed"}, (
+        run.stdout[-5000:] + run.stderr[-5000:]
+    )
+
+
+def test_without_an_alert_connection_the_alert_goes_to_the_log_which_says_so_once(daily_run):
+    _, run, _ = daily_run
+    output = run.stdout + run.stderr
+    assert output.count("No Airflow connection 'sparkify_alerts'") == 1
+    alert = rf"Sparkify alert: Sparkify task failed: dag={DAG_ID} task=(\S+) run=\S+ <\S+\|log>: (.*)"
+    alerts = re.findall(alert, output)
+    assert [task for task, _ in alerts] == [FRESHNESS]
+    assert re.match(r"source sparkify\.staging_events: newest row 2018-11-30T\d\d:\d\d UTC, [\d,]+ hours old "
+                    r"\(error after 7 days\)", alerts[0][1]), alerts  # fmt: skip
 
 
 def test_in_a_daily_run_one_dbt_process_builds_and_the_other_tasks_run_no_dbt(daily_run):
@@ -374,17 +400,43 @@ def descendants(uid: str, manifest: dict) -> set[str]:
     return children.union(*(descendants(child, manifest) for child in children))
 
 
-def test_a_failed_data_test_fails_its_task_and_stops_what_depends_on_it(
-    daily_run, metadata_db, parsed, manifest, tmp_path
-):
+@pytest.fixture(scope="module")
+def failing_run(daily_run, metadata_db, tmp_path_factory):
+    """A run of a project with a failing test, on the loaded sample moved to two days ago,
+    with its alerts sent to a webhook on 127.0.0.1; returns the run, the states and the messages."""
     loaded, _, _ = daily_run
+    tmp_path = tmp_path_factory.mktemp("airflow_failing")
     project = project_with_a_failing_test(tmp_path)
     warehouse = make_warehouse(tmp_path)
     shutil.copy(loaded.path, warehouse.path)  # the raw tables are loaded already
+    with duckdb.connect(str(warehouse.path)) as connection:
+        connection.execute(make_newest_event_this_old(timedelta(days=2)))
     parse(project, warehouse)
-    run, states = run_dag(
-        metadata_db, tmp_path, warehouse, "--mark-success-pattern", "load_raw", SPARKIFY_PROJECT_DIR=str(project)
-    )  # fmt: skip
+    with webhook_receiver() as (url, received):
+        connection = json.dumps({"conn_type": "slackwebhook", "password": url})
+        run, states = run_dag(
+            metadata_db, tmp_path, warehouse, "--mark-success-pattern", "load_raw",
+            SPARKIFY_PROJECT_DIR=str(project), AIRFLOW_CONN_SPARKIFY_ALERTS=connection,
+        )  # fmt: skip
+    return run, states, [message["text"] for message in received]
+
+
+def test_a_failed_test_and_stale_data_send_one_message_each_naming_what_failed(failing_run, real_sample):
+    run, _, messages = failing_run
+    assert len(messages) == 2, run.stdout[-5000:]
+    stale, failed = sorted(messages)  # "...data is getting stale" before "...task failed"
+    assert stale.startswith("Sparkify data is getting stale: source sparkify.staging_events: newest row ")
+    assert stale.endswith(" hours old (warn after 36 hours)")
+    songs = len(list(real_sample.glob("song_data/**/*.json")))  # the injected test fails on each
+    assert re.fullmatch(
+        rf"Sparkify task failed: dag={DAG_ID} task={re.escape(PRODUCER)} run=manual__\S+ <http://\S+\|log>: "
+        rf"dbt test assert_injected_failure: {songs} failing rows",
+        failed,
+    ), failed
+
+
+def test_a_failed_data_test_fails_its_task_and_stops_what_depends_on_it(failing_run, parsed, manifest):
+    run, states, _ = failing_run
     output = run.stdout + run.stderr
     assert run.returncode != 0
     assert "assert_injected_failure" in output

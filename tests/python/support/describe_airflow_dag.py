@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from airflow.dag_processing.dagbag import DagBag
+from airflow.dag_processing.dagbag import BundleDagBag
 
 
 def describe(dag) -> dict:
@@ -56,7 +56,8 @@ def main(dags_folder: str, scenarios: str, out: str) -> None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        bag = DagBag(dag_folder=dags_folder)
+        # As the DAG processor reads the folder: a bundle, on sys.path for the DAG's own modules.
+        bag = BundleDagBag(dag_folder=dags_folder, bundle_path=Path(dags_folder))
         dag = bag.dags.get("sparkify_daily")
         report[name] = {
             "import_errors": {str(path): error for path, error in bag.import_errors.items()},
