@@ -94,10 +94,12 @@ def make_warehouse(tmp_path: Path) -> Warehouse:
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(profiles),
-        "DBT_TARGET": "local",
         "SPARKIFY_DUCKDB_PATH": str(WAREHOUSE_LINK / "warehouse.duckdb"),
         "DBT_TARGET_PATH": str(DBT_TARGET_PATH),
         "DBT_LOG_PATH": str(SESSION_DIR / "logs"),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+    # No target named: the profile's default (local), as `make` passes it. Named here and not by
+    # make, it would make each switch between the two parse the whole project again.
+    env.pop("DBT_TARGET", None)
     return Warehouse(tmp_path / "warehouse.duckdb", env)
