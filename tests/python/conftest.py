@@ -11,6 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from filelock import FileLock
 from support.aws_emulator import aws_emulator, bucket_slug, emulator_env
 from support.project import REAL_SAMPLE, TESTS_DIR
 from support.redshift import RedshiftWarehouse, make_redshift_warehouse, profile_and_target
@@ -50,13 +51,28 @@ def real_sample() -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_sample_build(tmp_path_factory, real_sample) -> tuple[Warehouse, str]:
-    """The real sample loaded and built (models and data tests) on DuckDB, once per
-    session: the known figures are checked on it, and the Redshift double is compared with it."""
+def real_sample_build(tmp_path_factory, worker_id, real_sample) -> tuple[Warehouse, str]:
+    """The real sample loaded and built (models and data tests) on DuckDB, and the pipeline's
+    output: the known figures are checked on it, and the Redshift double is compared with it.
+
+    Built once per run: under xdist, the first worker to ask builds it in the run's common
+    temporary folder, under a lock, and each worker takes a copy of the file.
+    """
     warehouse = make_warehouse(tmp_path_factory.mktemp("real"))
-    result = warehouse.pipeline(real_sample)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return warehouse, result.stdout
+    if worker_id == "master":
+        result = warehouse.pipeline(real_sample)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return warehouse, result.stdout
+    shared = tmp_path_factory.getbasetemp().parent / "real_sample_build"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "output.txt").is_file():
+            shared.mkdir()
+            result = warehouse.pipeline(real_sample)
+            assert result.returncode == 0, result.stdout + result.stderr
+            shutil.copytree(warehouse.path.parent, shared / "warehouse", ignore=shutil.ignore_patterns("profiles"))
+            (shared / "output.txt").write_text(result.stdout)
+    shutil.copytree(shared / "warehouse", warehouse.path.parent, dirs_exist_ok=True)
+    return warehouse, (shared / "output.txt").read_text()
 
 
 @pytest.fixture(scope="session")
