@@ -87,7 +87,7 @@ TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=t
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 
-.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test test-fast bench clean upload stage \
+.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test test-fast bench bench-dag clean upload stage \
         dashboard browser airflow airflow-test infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
@@ -223,6 +223,9 @@ airflow: install $(AIRFLOW_INSTALLED) ## Airflow standalone with the daily DAG o
 
 bench: install ## Loader and build against the raw-scan floor, side by side (SCALE=sample, 1m or 10m; data generated when missing)
 	$(BIN)/python scripts/benchmark.py --scale $(SCALE)
+
+bench-dag: install $(AIRFLOW_INSTALLED) ## The daily DAG's run against make pipeline's, side by side (SCALE=sample: the whole sample; 1m, 10m: a day's append)
+	$(BIN)/python scripts/benchmark.py --dag --scale $(SCALE)
 
 infra-init: ## terraform init in terraform/ (with the local provider mirror, when there is one)
 	$(TERRAFORM_INIT)
