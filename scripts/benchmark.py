@@ -362,6 +362,7 @@ def bench_dag(scale: str, runs: int) -> None:
             # The run's own duration, from its start to its end in Airflow, as the UI shows it.
             walls["dag in airflow"].append(float(re.findall(r"run_duration=([\d.]+)", output)[-1]))
             print(f"    {'the run in Airflow':<28} {walls['dag in airflow'][-1]:8.1f} s", flush=True)
+            print(f"    {'DAG / pipeline':<28} {walls['dag'][-1] / walls['pipeline'][-1]:8.2f}x", flush=True)
             pipeline_rows = row_counts(Path(pipeline_env["SPARKIFY_DUCKDB_PATH"]))
             dag_rows = row_counts(Path(dag_env["SPARKIFY_DUCKDB_PATH"]))
             if pipeline_rows != dag_rows:
