@@ -6,29 +6,20 @@ Airflow in a subprocess, with an AIRFLOW_HOME of its own on SQLite and a throwaw
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import psutil
 import pytest
 from support import preloaded
+from support.airflow_home import AIRFLOW_BIN, DAGS_FOLDER, airflow_env, require_airflow
 from support.expected import REAL_SAMPLE_ROWS
 from support.project import PROJECT_DIR, TESTS_DIR
 from support.warehouse import Warehouse, make_warehouse
 
-AIRFLOW_BIN = PROJECT_DIR / ".venv-airflow/bin"
-DAGS_FOLDER = PROJECT_DIR / "orchestration/dags"
 DAG_ID = "sparkify_daily"
 GROUP = "star_schema"
 # Cosmos's watcher mode: this task runs the one `dbt build`; every other task of the group follows it.
@@ -38,8 +29,7 @@ PRODUCER_DONE = f"{PRODUCER}_done"
 
 @pytest.fixture(scope="module")
 def airflow_installed() -> None:
-    if not (AIRFLOW_BIN / "airflow").is_file():
-        pytest.fail("Airflow is missing: `make airflow-test` installs it into .venv-airflow")
+    require_airflow()
 
 
 def parse(project: Path, warehouse: Warehouse) -> dict:
@@ -63,18 +53,6 @@ def run_warehouse(tmp_path_factory) -> Warehouse:
 @pytest.fixture(scope="module")
 def manifest(airflow_installed, run_warehouse) -> dict:
     return parse(PROJECT_DIR, run_warehouse)
-
-
-def airflow_env(home: Path, warehouse: Warehouse, **overrides: str) -> dict[str, str]:
-    return {
-        **warehouse.env,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
-        **overrides,
-    }
 
 
 def airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -260,77 +238,6 @@ def test_make_airflow_hands_the_dag_any_location_as_given(run_warehouse, tmp_pat
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"raw JSON from {location})" in result.stdout
     assert result.stdout.splitlines()[-1] == location
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def listening(process: psutil.Process) -> set[tuple[str, int]]:
-    """The addresses that a process and its descendants listen on."""
-    found = set()
-    for member in [process, *process.children(recursive=True)]:
-        with contextlib.suppress(psutil.NoSuchProcess):  # a process that ended since it was listed
-            found |= {(c.laddr.ip, c.laddr.port) for c in member.net_connections("tcp") if c.status == "LISTEN"}
-    return found
-
-
-def components_healthy(port: int) -> bool:
-    """Whether Airflow's API answers and sees the scheduler, the DAG processor and the triggerer."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5) as response:
-            health = json.load(response)
-    except OSError:
-        return False
-    return all(health[part]["status"] == "healthy" for part in ("scheduler", "dag_processor", "triggerer"))
-
-
-def test_make_airflow_starts_every_server_on_localhost_only_and_ctrl_c_stops_them_all(
-    metadata_db, run_warehouse, tmp_path
-):
-    """`airflow standalone` started the scheduler's and the triggerer's log servers on 0.0.0.0.
-    Here they get free ports of their own, so that, were they started, they would be seen,
-    whatever else runs on this machine."""
-    home = tmp_path / "airflow"
-    home.mkdir()
-    shutil.copy(metadata_db, home / "airflow.db")
-    api_port = free_port()
-    env = airflow_env(
-        home, run_warehouse,
-        PATH=f"{AIRFLOW_BIN}{os.pathsep}{os.environ['PATH']}",  # as make airflow sets it
-        AIRFLOW__API__PORT=str(api_port),
-        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
-        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
-    )  # fmt: skip
-    with (tmp_path / "airflow.log").open("w") as log:
-        airflow = subprocess.Popen(
-            [sys.executable, "-m", "sparkify.local_airflow"],
-            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # a terminal's foreground group of its own, which Ctrl-C signals
-        )  # fmt: skip
-    supervisor = psutil.Process(airflow.pid)
-    try:
-        # Every socket seen while the components start, and once more when all of them are up.
-        seen: set[tuple[str, int]] = set()
-        deadline = time.monotonic() + 180
-        while not components_healthy(api_port):
-            assert airflow.poll() is None, (tmp_path / "airflow.log").read_text()[-5000:]
-            assert time.monotonic() < deadline, "Airflow's components did not start within 3 minutes"
-            seen |= listening(supervisor)
-            time.sleep(1)
-        seen |= listening(supervisor)
-        processes = [supervisor, *supervisor.children(recursive=True)]
-    finally:
-        os.killpg(airflow.pid, signal.SIGINT)  # Ctrl-C
-        airflow.wait(timeout=60)
-
-    assert ("127.0.0.1", api_port) in seen
-    assert {host for host, _ in seen} == {"127.0.0.1"}, seen
-    assert airflow.returncode == 0
-    _, still_running = psutil.wait_procs(processes, timeout=30)
-    assert still_running == []
 
 
 def test_on_redshift_it_reads_the_env_file_and_runs_in_parallel(parsed):

@@ -12,11 +12,12 @@ from pathlib import Path
 from support.project import PROJECT_DIR
 
 # A stand-in server: a Python process that, like `dbt docs serve`, prints a KeyboardInterrupt
-# traceback on SIGINT, says when it got SIGTERM, and says when it is ready.
+# traceback on SIGINT, says when it got SIGTERM, and says when it is ready. Each line in one
+# write, whole on a pipe that several servers share.
 SERVER = """
-import signal, sys, time
-signal.signal(signal.SIGTERM, lambda *_: (print("got SIGTERM", flush=True), sys.exit(0)))
-print("ready", flush=True)
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: (os.write(1, b"got SIGTERM\\n"), sys.exit(0)))
+os.write(1, b"ready\\n")
 time.sleep(60)
 """
 
@@ -69,7 +70,7 @@ def test_ctrl_c_stops_every_server_with_sigterm():
 def test_a_server_that_ends_stops_the_others_and_passes_its_status_on(tmp_path):
     # It ends once the other is ready, so that the other is stopped, not killed before it starts.
     lasting = tmp_path / "lasting-is-ready"
-    lasts = SERVER.replace('print("ready", flush=True)', f'print("ready", flush=True); open({str(lasting)!r}, "w")')
+    lasts = SERVER.replace('os.write(1, b"ready\\n")', f'os.write(1, b"ready\\n"); open({str(lasting)!r}, "w")')
     ends = f"import os, time\nwhile not os.path.exists({str(lasting)!r}): time.sleep(0.01)\nprint('ready'); sys.exit(3)"
     serving = serve_several({"lasting": lasts, "ending": "import sys\n" + ends})
     stdout, stderr = serving.communicate(timeout=30)
