@@ -67,9 +67,9 @@ AIRFLOW_PORT ?= 8080
 DOCS_PORT ?= 8081
 # `make airflow`'s settings: .venv-airflow first on PATH (sparkify.local_airflow starts
 # Airflow's parts by name, each server on 127.0.0.1), the project's DAG, SQLite metadata in
-# .airflow/, 4 worker processes rather than 32, no telemetry, and absolute paths to the warehouse and to a dbt target folder of
-# the DAG's own (so that its dbt runs leave the user's partial parse alone), since Cosmos runs
-# dbt in a temporary copy of the project. The load task runs in the project, so SPARKIFY_RAW_LOCATION
+# .airflow/, 4 worker processes rather than 32, no telemetry, and absolute paths to the
+# warehouse and to a dbt target folder of the DAG's own (so that its dbt runs leave the user's
+# partial parse alone), since Cosmos runs dbt in a temporary copy of the project. The load task runs in the project, so SPARKIFY_RAW_LOCATION
 # (exported above, never written into the shell line) may be relative.
 AIRFLOW_ENV = PATH=$(abspath $(AIRFLOW_VENV))/bin:$$PATH \
   AIRFLOW_HOME=$(CURDIR)/.airflow \
@@ -209,7 +209,7 @@ test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) $(AIRFLOW_INSTALLED) brow
 test-fast: install ## The fast tier while you work: no dbt process; the loader's planning and checks, the generator, the AWS helpers
 	$(BIN)/pytest -m fast
 
-airflow-test: install $(AIRFLOW_INSTALLED) ## Install .venv-airflow if missing, then test the daily DAG: parse, shape, a run on the real sample, a failing run
+airflow-test: install $(AIRFLOW_INSTALLED) ## Install .venv-airflow if missing, then test the daily DAG: parse, shape, a run on the real sample, a failing run; and make airflow's servers
 	$(BIN)/pytest -m airflow
 
 airflow: install $(AIRFLOW_INSTALLED) ## Airflow with the daily DAG on http://localhost:8080, every server on 127.0.0.1 (TARGET, LOCATION, AIRFLOW_PORT)
