@@ -33,7 +33,11 @@ def main() -> int:
     # In the environment rather than as api-server's --host: the simple auth manager reads the
     # setting, and warns that a server on another host looks like production.
     os.environ["AIRFLOW__API__HOST"] = HOST
-    migrated = subprocess.run(["airflow", "db", "migrate"])
+    try:
+        migrated = subprocess.run(["airflow", "db", "migrate"])
+    except KeyboardInterrupt:  # Ctrl-C reaches the migration too, in the terminal's group
+        print("\nStopped before Airflow started.", file=sys.stderr)
+        return 0
     if migrated.returncode != 0:
         return migrated.returncode
     return serve(COMPONENTS)
