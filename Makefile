@@ -65,11 +65,11 @@ AIRFLOW_INSTALLED := $(AIRFLOW_VENV)/.installed
 AIRFLOW_PORT ?= 8080
 # `make docs-serve`'s port: not Airflow's, so that both can run at once.
 DOCS_PORT ?= 8081
-# `make airflow`'s settings: .venv-airflow first on PATH (standalone starts its parts by name),
-# the project's DAG, SQLite metadata in .airflow/, 4 worker processes rather than 32, the UI on
-# localhost only, no telemetry, and absolute paths to the warehouse and to a dbt target folder of
-# the DAG's own (so that its dbt runs leave the user's partial parse alone), since Cosmos runs
-# dbt in a temporary copy of the project. The load task runs in the project, so SPARKIFY_RAW_LOCATION
+# `make airflow`'s settings: .venv-airflow first on PATH (sparkify.local_airflow starts
+# Airflow's parts by name, each server on 127.0.0.1), the project's DAG, SQLite metadata in
+# .airflow/, 4 worker processes rather than 32, no telemetry, and absolute paths to the
+# warehouse and to a dbt target folder of the DAG's own (so that its dbt runs leave the user's
+# partial parse alone), since Cosmos runs dbt in a temporary copy of the project. The load task runs in the project, so SPARKIFY_RAW_LOCATION
 # (exported above, never written into the shell line) may be relative.
 AIRFLOW_ENV = PATH=$(abspath $(AIRFLOW_VENV))/bin:$$PATH \
   AIRFLOW_HOME=$(CURDIR)/.airflow \
@@ -77,7 +77,6 @@ AIRFLOW_ENV = PATH=$(abspath $(AIRFLOW_VENV))/bin:$$PATH \
   AIRFLOW__CORE__LOAD_EXAMPLES=False \
   AIRFLOW__CORE__PARALLELISM=4 \
   AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
-  AIRFLOW__API__HOST=127.0.0.1 \
   AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
   AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
   DBT_TARGET_PATH=$(CURDIR)/target/airflow \
@@ -87,7 +86,7 @@ TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=t
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 
-.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test test-fast bench clean upload stage \
+.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test test-fast bench bench-dag clean upload stage \
         dashboard browser airflow airflow-test infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
@@ -210,19 +209,22 @@ test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) $(AIRFLOW_INSTALLED) brow
 test-fast: install ## The fast tier while you work: no dbt process; the loader's planning and checks, the generator, the AWS helpers
 	$(BIN)/pytest -m fast
 
-airflow-test: install $(AIRFLOW_INSTALLED) ## Install .venv-airflow if missing, then test the daily DAG: parse, shape, a run on the real sample, a failing run
+airflow-test: install $(AIRFLOW_INSTALLED) ## Install .venv-airflow if missing, then test the daily DAG: parse, shape, a run on the real sample, a failing run; and make airflow's servers
 	$(BIN)/pytest -m airflow
 
-airflow: install $(AIRFLOW_INSTALLED) ## Airflow standalone with the daily DAG on http://localhost:8080 (TARGET, LOCATION, AIRFLOW_PORT)
+airflow: install $(AIRFLOW_INSTALLED) ## Airflow with the daily DAG on http://localhost:8080, every server on 127.0.0.1 (TARGET, LOCATION, AIRFLOW_PORT)
 	@# Cosmos renders the DAG from the manifest that dbt parse writes; with the same settings and
 	@# flags as its tasks, they reuse this parse.
 	@$(AIRFLOW_ENV) $(DBT) parse --quiet --profile sparkify --target $(TARGET)
 	@echo "Airflow UI: http://localhost:$(AIRFLOW_PORT)  (DAG sparkify_daily; target $(TARGET), raw JSON from $$SPARKIFY_RAW_LOCATION)"
 	@echo "Log in as admin; the password is in .airflow/simple_auth_manager_passwords.json.generated (written at first start). Ctrl-C stops it."
-	@$(AIRFLOW_ENV) $(BIN)/python -m sparkify.serve --stop-signal SIGINT -- airflow standalone
+	@$(AIRFLOW_ENV) $(BIN)/python -m sparkify.local_airflow
 
 bench: install ## Loader and build against the raw-scan floor, side by side (SCALE=sample, 1m or 10m; data generated when missing)
 	$(BIN)/python scripts/benchmark.py --scale $(SCALE)
+
+bench-dag: install $(AIRFLOW_INSTALLED) ## The daily DAG's run against make pipeline's, side by side (SCALE=sample: the whole sample; 1m, 10m: a day's append)
+	$(BIN)/python scripts/benchmark.py --dag --scale $(SCALE)
 
 infra-init: ## terraform init in terraform/ (with the local provider mirror, when there is one)
 	$(TERRAFORM_INIT)

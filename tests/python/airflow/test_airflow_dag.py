@@ -17,14 +17,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from support import preloaded
+from support.airflow_home import AIRFLOW_BIN, DAGS_FOLDER, airflow_env, require_airflow
 from support.expected import REAL_SAMPLE_ROWS
 from support.freshness import make_newest_event_this_old
 from support.project import PROJECT_DIR, TESTS_DIR
 from support.warehouse import Warehouse, make_warehouse
 from support.webhook_receiver import webhook_receiver
 
-AIRFLOW_BIN = PROJECT_DIR / ".venv-airflow/bin"
-DAGS_FOLDER = PROJECT_DIR / "orchestration/dags"
 DAG_ID = "sparkify_daily"
 GROUP = "star_schema"
 # Cosmos's watcher mode: this task runs the one `dbt build`; every other task of the group follows it.
@@ -35,8 +34,7 @@ FRESHNESS = "source_freshness"
 
 @pytest.fixture(scope="module")
 def airflow_installed() -> None:
-    if not (AIRFLOW_BIN / "airflow").is_file():
-        pytest.fail("Airflow is missing: `make airflow-test` installs it into .venv-airflow")
+    require_airflow()
 
 
 def parse(project: Path, warehouse: Warehouse) -> dict:
@@ -60,18 +58,6 @@ def run_warehouse(tmp_path_factory) -> Warehouse:
 @pytest.fixture(scope="module")
 def manifest(airflow_installed, run_warehouse) -> dict:
     return parse(PROJECT_DIR, run_warehouse)
-
-
-def airflow_env(home: Path, warehouse: Warehouse, **overrides: str) -> dict[str, str]:
-    return {
-        **warehouse.env,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
-        **overrides,
-    }
 
 
 def airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,47 @@
+"""Airflow on this machine, its servers on 127.0.0.1 only: what `make airflow` runs.
+
+    python -m sparkify.local_airflow
+
+It runs what `airflow standalone` runs: the metadata database's migration, then the API server
+(the UI), the scheduler, the DAG processor and the triggerer, until Ctrl-C (sparkify.serve).
+But standalone also starts the scheduler's and the triggerer's log servers, on every interface
+(Airflow's serve_logs binds 0.0.0.0, whatever the API's host). They exist to hand a task's log
+to an API server on another machine; on this one, the API server reads the log files itself.
+So they are left out (--skip-serve-logs), and the API server listens on 127.0.0.1. Airflow's
+other settings (its home, the port, the DAGs folder) come from the environment, as make sets
+them, and `airflow` from PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sparkify.serve import serve
+
+HOST = "127.0.0.1"
+COMPONENTS = {
+    "api-server": ["airflow", "api-server"],
+    "scheduler": ["airflow", "scheduler", "--skip-serve-logs"],
+    "dag-processor": ["airflow", "dag-processor"],
+    "triggerer": ["airflow", "triggerer", "--skip-serve-logs"],
+}
+
+
+def main() -> int:
+    # In the environment rather than as api-server's --host: the simple auth manager reads the
+    # setting, and warns that a server on another host looks like production.
+    os.environ["AIRFLOW__API__HOST"] = HOST
+    try:
+        migrated = subprocess.run(["airflow", "db", "migrate"])
+    except KeyboardInterrupt:  # Ctrl-C reaches the migration too, in the terminal's group
+        print("\nStopped before Airflow started.", file=sys.stderr)
+        return 0
+    if migrated.returncode != 0:
+        return migrated.returncode
+    return serve(COMPONENTS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
