@@ -41,14 +41,16 @@ SONGS ?= 71
 SEED ?= 42
 # Knobs of `make metrics` (docs/metrics.md): metrics and group-bys, comma-separated, as mf
 # query takes them; ORDER defaults to BY. Or SAVED_QUERY, a saved query's name. Like LOCATION,
-# they reach mf through the environment, so a WHERE with quotes needs no escaping.
+# they reach mf through the environment, so a WHERE with quotes needs no escaping. CSV=<file>
+# writes the rows there instead of printing the table.
 METRICS ?=
 BY ?=
 ORDER ?= $(BY)
 WHERE ?=
 LIMIT ?=
 SAVED_QUERY ?=
-export METRICS BY ORDER WHERE LIMIT SAVED_QUERY
+CSV ?=
+export METRICS BY ORDER WHERE LIMIT SAVED_QUERY CSV
 # Data size of `make bench`: sample, 1m or 10m events.
 SCALE ?= 1m
 # The Redshift target reads its connection from the Terraform outputs (make infra-env).
@@ -194,11 +196,12 @@ docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhos
 
 # MetricFlow's mf query, after a dbt parse, in one process (sparkify/metrics.py says why not a
 # bare mf). It holds the DuckDB warehouse as dbt build does: dbt-duckdb opens it to write.
-metrics: install ## Query the semantic layer with mf query: METRICS=plays,listeners BY=metric_time__week,songplay__level [WHERE=..] [ORDER=..] [LIMIT=n], or SAVED_QUERY=name (TARGET)
+metrics: install ## Query the semantic layer with mf query: METRICS=plays,listeners BY=metric_time__week,songplay__level [WHERE=..] [ORDER=..] [LIMIT=n] [CSV=file], or SAVED_QUERY=name (TARGET)
 	@if [ -z "$$METRICS$$SAVED_QUERY" ]; then echo "Say which: make metrics METRICS=plays,listeners BY=metric_time__week (docs/metrics.md), or SAVED_QUERY=<name>" >&2; exit 2; fi
 	@$(BIN)/python -m sparkify.warehouse run -- $(BIN)/python -m sparkify.metrics mf query \
 	  $${SAVED_QUERY:+--saved-query "$$SAVED_QUERY"} $${METRICS:+--metrics "$$METRICS"} \
-	  $${BY:+--group-by "$$BY"} $${ORDER:+--order "$$ORDER"} $${WHERE:+--where "$$WHERE"} $${LIMIT:+--limit "$$LIMIT"}
+	  $${BY:+--group-by "$$BY"} $${ORDER:+--order "$$ORDER"} $${WHERE:+--where "$$WHERE"} $${LIMIT:+--limit "$$LIMIT"} \
+	  $${CSV:+--csv "$$CSV"}
 
 # The dashboard's figures come from the semantic layer: the project's venv runs its saved
 # queries into target/dashboard-metrics.json (sparkify/metrics.py), which the dashboard's own
