@@ -16,7 +16,8 @@ day_numbers as (
 
 days as (
 
-    select {{ dbt.dateadd('day', 'generated_number - 1', "cast('2018-01-01' as date)") }} as date_day
+    -- generate_series computes with power(), a double precision; DATEADD takes an integer.
+    select {{ dbt.dateadd('day', 'cast(generated_number as integer) - 1', "cast('2018-01-01' as date)") }} as date_day
     from day_numbers
 
 ),
