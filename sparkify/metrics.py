@@ -95,7 +95,8 @@ def run_mf(args: list[str]) -> int:
     use_target_path_and_stay_offline()
     from dbt_metricflow.cli.main import cli
 
-    return cli.main(args=args, prog_name="mf", standalone_mode=False) or 0
+    # Click's standalone mode, as the mf script runs it: usage errors in one line, and it exits.
+    return cli.main(args=args, prog_name="mf")
 
 
 def plain(value):
