@@ -5,11 +5,9 @@
 
 ``mf`` is MetricFlow's own CLI (dbt-metricflow's ``mf``: ``make metrics`` and ``make lint``
 run it so), after a ``dbt parse`` in the same process, so that it always reads a semantic
-manifest of the current project and target. Two things differ from a bare ``mf``: it reads
-that manifest from dbt's target path (``DBT_TARGET_PATH`` when set, as in the tests and the
-Airflow DAG), where dbt-metricflow 0.15.0 always reads ``target/semantic_manifest.json``; and
-it does not ask pypi.org for a newer dbt-metricflow on every run (a one-second timeout
-offline), since the lock pins it.
+manifest of the current project and target. MetricFlow reads that manifest from dbt's target
+path (``DBT_TARGET_PATH`` when set, as in the tests and the Airflow DAG) through a view of the
+project (``project_for_metricflow``).
 
 ``export`` runs the dashboard's saved queries (models/semantic/_saved_queries.yml) through
 MetricFlow's Python interface (``MetricFlowEngine``) in one process and writes their rows as
@@ -21,11 +19,13 @@ and holds it (sparkify.warehouse) while it reads.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import decimal
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,8 +57,9 @@ FILL_THE_WAREHOUSE = (
 
 
 def target_path() -> Path:
-    """dbt's target folder: DBT_TARGET_PATH, else dbt_project.yml's target-path (target)."""
-    return Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+    """dbt's target folder: DBT_TARGET_PATH, else dbt_project.yml's target-path (target), relative to the
+    project as dbt takes it."""
+    return PROJECT_DIR / (os.environ.get("DBT_TARGET_PATH") or "target")
 
 
 def is_local_target() -> bool:
@@ -75,28 +76,38 @@ def parse_project() -> None:
         raise SystemExit(f"dbt parse failed: {result.exception or 'see the messages above'}")
 
 
-def use_target_path_and_stay_offline() -> None:
-    """Point dbt-metricflow at dbt's target path, and skip its update check (see the module's docstring)."""
-    import update_checker
-    from dbt_metricflow.cli.dbt_connectors.dbt_config_accessor import dbtArtifacts
-    from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
+@contextlib.contextmanager
+def project_for_metricflow():
+    """The project as MetricFlow should see it, with dbt's target path as its target folder.
 
-    def semantic_manifest(project_root: Path):
-        path = target_path() / "semantic_manifest.json"
-        return parse_manifest_from_dbt_generated_manifest(manifest_json_string=path.read_text())
-
-    dbtArtifacts.build_semantic_manifest_from_dbt_project_root = staticmethod(semantic_manifest)
-    update_checker.UpdateChecker.check = lambda self, package_name, package_version: None
+    dbt-metricflow 0.15.0 reads the semantic manifest from target/ under the project dir only,
+    whatever DBT_TARGET_PATH says; so, for another target path, MetricFlow gets a temporary
+    folder of links to the project's entries with target linked to that path (dbt's logs stay
+    the project's).
+    """
+    target = target_path()
+    if target.resolve() == (PROJECT_DIR / "target").resolve():
+        yield PROJECT_DIR
+        return
+    os.environ.setdefault("DBT_LOG_PATH", str(PROJECT_DIR / "logs"))
+    with tempfile.TemporaryDirectory(prefix="sparkify-metricflow-") as folder:
+        view = Path(folder)
+        for entry in PROJECT_DIR.iterdir():
+            if entry.name != "target":
+                (view / entry.name).symlink_to(entry)
+        (view / "target").symlink_to(target.resolve(), target_is_directory=True)
+        yield view
 
 
 def run_mf(args: list[str]) -> int:
     """MetricFlow's `mf` command line, on a fresh semantic manifest."""
     parse_project()
-    use_target_path_and_stay_offline()
     from dbt_metricflow.cli.main import cli
 
-    # Click's standalone mode, as the mf script runs it: usage errors in one line, and it exits.
-    return cli.main(args=args, prog_name="mf")
+    with project_for_metricflow() as project:
+        os.environ["DBT_PROJECT_DIR"] = str(project)
+        # Click's standalone mode, as the mf script runs it: usage errors in one line, and it exits.
+        return cli.main(args=args, prog_name="mf")
 
 
 def plain(value):
@@ -126,19 +137,19 @@ def check_warehouse(database: Path) -> None:
 def saved_query_rows(queries: dict[str, tuple[tuple[str, ...], int | None]]) -> dict[str, list[dict]]:
     """Each saved query's rows, ordered and limited as given, as dicts by column name, from one
     MetricFlow engine."""
-    use_target_path_and_stay_offline()
     from dbt_metricflow.cli.cli_configuration import CLIConfiguration
     from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
 
     config = CLIConfiguration()
-    config.setup(dbt_profiles_path=Path(os.environ.get("DBT_PROFILES_DIR", PROJECT_DIR)), dbt_project_path=PROJECT_DIR,
-                 configure_file_logging=False)  # fmt: skip
-    engine = config.mf
-    exported = {}
-    for name, (order_by, limit) in queries.items():
-        request = MetricFlowQueryRequest.create(saved_query_name=name, order_by_names=order_by or None, limit=limit)
-        table = engine.query(request).result_df
-        exported[name] = [dict(zip(table.column_names, map(plain, row), strict=True)) for row in table.rows]
+    with project_for_metricflow() as project:
+        config.setup(dbt_profiles_path=Path(os.environ.get("DBT_PROFILES_DIR", PROJECT_DIR)), dbt_project_path=project,
+                     configure_file_logging=False)  # fmt: skip
+        engine = config.mf
+        exported = {}
+        for name, (order_by, limit) in queries.items():
+            request = MetricFlowQueryRequest.create(saved_query_name=name, order_by_names=order_by or None, limit=limit)
+            table = engine.query(request).result_df
+            exported[name] = [dict(zip(table.column_names, map(plain, row), strict=True)) for row in table.rows]
     return exported
 
 
