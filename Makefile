@@ -39,6 +39,18 @@ USERS ?= 100
 DAYS ?= 30
 SONGS ?= 71
 SEED ?= 42
+# Knobs of `make metrics` (docs/metrics.md): metrics and group-bys, comma-separated, as mf
+# query takes them; ORDER defaults to BY. Or SAVED_QUERY, a saved query's name. Like LOCATION,
+# they reach mf through the environment, so a WHERE with quotes needs no escaping. CSV=<file>
+# writes the rows there instead of printing the table.
+METRICS ?=
+BY ?=
+ORDER ?= $(BY)
+WHERE ?=
+LIMIT ?=
+SAVED_QUERY ?=
+CSV ?=
+export METRICS BY ORDER WHERE LIMIT SAVED_QUERY CSV
 # Data size of `make bench`: sample, 1m or 10m events.
 SCALE ?= 1m
 # The Redshift target reads its connection from the Terraform outputs (make infra-env).
@@ -86,7 +98,7 @@ TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=t
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 
-.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test test-fast bench bench-dag clean upload stage \
+.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test test-fast bench bench-dag clean upload stage metrics \
         dashboard browser airflow airflow-test infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
@@ -181,18 +193,35 @@ docs: install ## Generate the dbt docs site (target/index.html)
 docs-serve: docs ## Serve the dbt docs with the lineage graph on http://localhost:8081 (DOCS_PORT); Ctrl-C stops it
 	@$(BIN)/python -m sparkify.serve -- $(DBT) docs serve --port $(DOCS_PORT)
 
-dashboard: $(DASHBOARD_INSTALLED) ## Draw target/dashboard.html from the DuckDB warehouse (SPARKIFY_DUCKDB_PATH), self-contained
-	$(DASHBOARD_VENV)/bin/python -m sparkify.dashboard --out target/dashboard.html
+# MetricFlow's mf query, after a dbt parse, in one process (sparkify/metrics.py says why not a
+# bare mf). It holds the DuckDB warehouse as dbt build does: dbt-duckdb opens it to write.
+metrics: install ## Query the semantic layer with mf query: METRICS=plays,listeners BY=metric_time__week,songplay__level [WHERE=..] [ORDER=..] [LIMIT=n] [CSV=file], or SAVED_QUERY=name (TARGET)
+	@if [ -z "$$METRICS$$SAVED_QUERY" ]; then echo "Say which: make metrics METRICS=plays,listeners BY=metric_time__week (docs/metrics.md), or SAVED_QUERY=<name>" >&2; exit 2; fi
+	@$(BIN)/python -m sparkify.warehouse run -- $(BIN)/python -m sparkify.metrics mf query \
+	  $${SAVED_QUERY:+--saved-query "$$SAVED_QUERY"} $${METRICS:+--metrics "$$METRICS"} \
+	  $${BY:+--group-by "$$BY"} $${ORDER:+--order "$$ORDER"} $${WHERE:+--where "$$WHERE"} $${LIMIT:+--limit "$$LIMIT"} \
+	  $${CSV:+--csv "$$CSV"}
+
+# The dashboard's figures come from the semantic layer: the project's venv runs its saved
+# queries into target/dashboard-metrics.json (sparkify/metrics.py), which the dashboard's own
+# venv, with no dbt in it, draws.
+dashboard: install $(DASHBOARD_INSTALLED) ## Draw target/dashboard.html from the semantic layer's saved queries on the DuckDB warehouse (SPARKIFY_DUCKDB_PATH), self-contained
+	@$(BIN)/python -m sparkify.metrics export --out target/dashboard-metrics.json
+	$(DASHBOARD_VENV)/bin/python -m sparkify.dashboard --metrics target/dashboard-metrics.json --out target/dashboard.html
 
 browser: ## Install Debian's chromium (for the dashboard's browser test) when /usr/bin/chromium is missing
 	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
 
-lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, terraform fmt
+lint: install ## ruff for Python, sqlfluff for the models, analyses and tests, mf validate-configs for the semantic layer, terraform fmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@# sqlfluff renders each model against the warehouse: an empty one, so that it lints the
-	@# full build's SQL even beside a built warehouse (after make demo, say).
-	lint_dir=$$(mktemp -d) && SPARKIFY_DUCKDB_PATH=$$lint_dir/empty.duckdb $(BIN)/sqlfluff lint models analyses tests; \
+	@# full build's SQL even beside a built warehouse (after make demo, say). MetricFlow's
+	@# validate-configs checks the semantic layer offline (--skip-dw) against it too, with a
+	@# dbt target folder of its own, so that the user's partial parse stays.
+	lint_dir=$$(mktemp -d) && export SPARKIFY_DUCKDB_PATH=$$lint_dir/empty.duckdb && \
+	  $(BIN)/sqlfluff lint models analyses tests && \
+	  DBT_TARGET_PATH=$$lint_dir/target DBT_LOG_PATH=$$lint_dir/logs $(BIN)/python -m sparkify.metrics mf validate-configs --skip-dw; \
 	  status=$$?; rm -rf "$$lint_dir"; exit $$status
 	terraform fmt -check -recursive terraform
 

@@ -1,10 +1,12 @@
-"""Write the Sparkify dashboard: one self-contained HTML page of Altair charts from the marts.
+"""Write the Sparkify dashboard: one self-contained HTML page of Altair charts from the semantic layer.
 
-Run by the dashboard's own venv (``make dashboard``), not the dbt one: it needs altair,
-vl-convert-python and duckdb only, and sparkify.warehouse, which needs no more. The warehouse
-is opened read-only, held as a reader (sparkify.warehouse.shared): a dashboard can be drawn
-while nothing else writes, and says so in one line while something does, as it names the
-commands that fill a warehouse that is missing or holds no plays. The page inlines
+Run by the dashboard's own venv (``make dashboard``), not the dbt one: it needs altair and
+vl-convert-python only. Every figure and chart comes from the semantic layer's saved queries
+(models/semantic/_saved_queries.yml), which ``python -m sparkify.metrics export`` runs in the
+project's venv through MetricFlow and writes to a JSON file, target/dashboard-metrics.json:
+``make dashboard`` runs both. So the page shows what ``make metrics`` gives, and this venv
+stays free of dbt and MetricFlow (docs/metrics.md says why). No chart needs raw rows any more:
+the distribution of plays per user is the metric plays by user and level. The page inlines
 vega's JavaScript (from vl-convert), so it opens from disk and renders with no network.
 """
 
@@ -19,13 +21,8 @@ import time
 from pathlib import Path
 
 import altair as alt
-import duckdb
 import vl_convert
 
-from sparkify import warehouse
-
-SCHEMA = "analytics"
-MODELS = ("songplays", "time", "songs", "artists", "user_profiles", "user_agents")
 LEVEL_COLOURS = alt.Scale(domain=["free", "paid"], range=["#9ecae1", "#08519c"])
 WIDTH = 420
 # Vega drops every other label of an axis until the ones left are this far apart: closer, "2,000"
@@ -35,83 +32,59 @@ LABEL_SEPARATION_PX = 8
 # `make data` matches about half, the real sample 1 play in 6,820.
 FEW_MATCHED_SHARE = 0.1
 MATCHED_CHARTS = ("top_songs", "top_artists")
-# What fills an empty warehouse: make build alone cannot, with nothing loaded.
-FILL_THE_WAREHOUSE = (
-    "run `make demo` (a generated sample) or `make pipeline LOCATION=<folder or s3:// prefix>` (your data) first"
-)
-
-HEADLINES_SQL = f"""
-with
-profiles as (
-    select
-        count(*) as users,
-        avg(case when used_once then 1.0 else 0.0 end) as used_once_share,
-        avg(case when upgrades > 0 then 1.0 else 0.0 end) as upgraded_share,
-        sum(downgrades) as downgrades,
-        median(plays_before_first_upgrade) as median_plays_before_first_upgrade
-    from {SCHEMA}.user_profiles
-),
-plays as (
-    select
-        count(*) as plays,
-        count(song_id) as matched_plays,
-        avg(case when level = 'paid' then 1.0 else 0.0 end) as paid_play_share
-    from {SCHEMA}.songplays
-)
-select * from profiles cross join plays
-"""
-
-# The US state of a metro area is the suffix of its location ("Chicago-Naperville-Elgin,
-# IL-IN-WI"); a metro area over several states counts for the first, its principal state.
-STATE = "split_part(split_part(location, ', ', 2), '-', 1)"
-
-CHART_SQL = {
-    "plays_by_hour": f"""
-        select time.hour, songplays.level, count(*) as plays
-        from {SCHEMA}.songplays inner join {SCHEMA}.time on songplays.start_time = time.start_time
-        group by all order by all""",
-    "plays_by_weekday": f"""
-        select time.weekday, time.weekday_name, count(*) as plays
-        from {SCHEMA}.songplays inner join {SCHEMA}.time on songplays.start_time = time.start_time
-        group by all order by all""",
-    "level_paths": f"""
-        select level_path, count(*) as users from {SCHEMA}.user_profiles group by all order by users desc""",
-    "plays_by_device_type": f"""
-        select user_agents.device_type, songplays.level, count(*) as plays
-        from {SCHEMA}.songplays inner join {SCHEMA}.user_agents on songplays.user_agent = user_agents.user_agent
-        group by all order by all""",
-    "plays_by_browser": f"""
-        select user_agents.browser, songplays.level, count(*) as plays
-        from {SCHEMA}.songplays inner join {SCHEMA}.user_agents on songplays.user_agent = user_agents.user_agent
-        group by all order by all""",
-    "top_metro_areas": f"""
-        select location as metro_area, count(*) as plays
-        from {SCHEMA}.songplays where location is not null
-        group by all order by plays desc, metro_area limit 10""",
-    "top_states": f"""
-        select {STATE} as state, count(*) as plays
-        from {SCHEMA}.songplays where location like '%, %'
-        group by all order by plays desc, state limit 15""",
-    "top_songs": f"""
-        select songs.title || ' (' || artists.name || ')' as song, count(*) as plays
-        from {SCHEMA}.songplays
-        inner join {SCHEMA}.songs on songplays.song_id = songs.song_id
-        inner join {SCHEMA}.artists on songplays.artist_id = artists.artist_id
-        group by all order by plays desc, song limit 10""",
-    "top_artists": f"""
-        select artists.name as artist, count(*) as plays
-        from {SCHEMA}.songplays inner join {SCHEMA}.artists on songplays.artist_id = artists.artist_id
-        group by all order by plays desc, artist limit 10""",
-    "plays_per_user_by_level": f"""
-        select user_id, level, count(*) as plays
-        from {SCHEMA}.songplays where user_id is not null
-        group by all order by all""",
+DEFAULT_METRICS_FILE = Path("target/dashboard-metrics.json")
+# The saved query of the headline figures, and those of the charts by chart id.
+HEADLINES = "dashboard_headlines"
+CHART_QUERIES = {
+    "plays_by_hour": "dashboard_plays_by_hour",
+    "plays_by_weekday": "dashboard_plays_by_weekday",
+    "level_paths": "dashboard_level_paths",
+    "plays_by_device_type": "dashboard_plays_by_device_type",
+    "plays_by_browser": "dashboard_plays_by_browser",
+    "top_metro_areas": "dashboard_top_metro_areas",
+    "top_states": "dashboard_top_states",
+    "top_songs": "dashboard_top_songs",
+    "top_artists": "dashboard_top_artists",
+    "plays_per_user_by_level": "dashboard_plays_per_user_by_level",
+}
+# The charts' field names for the semantic layer's columns, where they differ from the
+# dimension's own name (the part after the entity: songplay__level is level).
+FIELD_NAMES = {"hour_of_day": "hour", "profiled_users": "users", "name": "artist", "user": "user_id"}
+# The headline figures by the metric each comes from.
+HEADLINE_METRICS = {
+    "users": "users",
+    "plays": "plays",
+    "matched_plays": "matched_plays",
+    "paid_play_share": "paid_play_share",
+    "used_once_share": "single_session_user_share",
+    "upgrade_rate": "upgrade_rate",
+    "downgrades": "paid_to_free_downgrades",
+    "median_plays_before_first_upgrade": "median_plays_before_first_upgrade",
 }
 
 
-def rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    relation = connection.sql(sql)
-    return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+def chart_rows(rows: list[dict]) -> list[dict]:
+    """A saved query's rows with the charts' field names: each column by its dimension's name,
+    less the entity, and songs labelled with their artist."""
+    renamed = []
+    for row in rows:
+        fields = {}
+        for column, value in row.items():
+            name = column.rsplit("__", 1)[-1]
+            fields[FIELD_NAMES.get(name, name)] = value
+        renamed.append(fields)
+    for fields in renamed:
+        if "title" in fields:
+            fields["song"] = f"{fields.pop('title')} ({fields.pop('artist')})"
+    return renamed
+
+
+def figures_and_data(exported: dict) -> tuple[dict, dict[str, list[dict]]]:
+    """The headline figures and each chart's rows, from what `python -m sparkify.metrics export` wrote."""
+    queries = exported["saved_queries"]
+    [headline_row] = queries[HEADLINES]
+    figures = {figure: headline_row[metric] for figure, metric in HEADLINE_METRICS.items()}
+    return figures, {chart_id: chart_rows(queries[query]) for chart_id, query in CHART_QUERIES.items()}
 
 
 def bar(data: list[dict], category: str, title: str, *, measure: str = "plays", sort="-x") -> alt.Chart:
@@ -212,7 +185,7 @@ def headline_items(figures: dict) -> list[tuple[str, str]]:
         (plural("user", users), f"{users:,}"),
         (plural("play", plays), f"{plays:,}"),
         ("used the service once", share(figures["used_once_share"])),
-        ("upgraded from free to paid", share(figures["upgraded_share"])),
+        ("of users who started free upgraded to paid", share(figures["upgrade_rate"])),
         (plural("downgrade", downgrades), f"{downgrades:,}"),
         ("of plays by paid users", share(figures["paid_play_share"])),
         (f"{plural('play', median)} before the first upgrade (median)", "n/a" if median is None else f"{median:g}"),
@@ -254,7 +227,7 @@ PAGE = """<!DOCTYPE html>
 </head>
 <body>
 <h1>Sparkify: how people listen</h1>
-<p class="source">From {database}, drawn {drawn_at}.</p>
+<p class="source">From the semantic layer's saved queries on {database} (exported {exported_at}), drawn {drawn_at}.</p>
 <section class="headlines">
 {headlines}
 </section>
@@ -281,7 +254,7 @@ def script_json(value) -> str:
     return json.dumps(value, default=str).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def page(database: str, figures: dict, specs: dict[str, dict], bundle: str) -> str:
+def page(database: str, exported_at: str, figures: dict, specs: dict[str, dict], bundle: str) -> str:
     headlines = "\n".join(
         f'<div class="headline"><span class="value">{html.escape(value)}</span>'
         f'<span class="label">{html.escape(label)}</span></div>'
@@ -296,6 +269,7 @@ def page(database: str, figures: dict, specs: dict[str, dict], bundle: str) -> s
     return PAGE.format(
         bundle=bundle,
         database=html.escape(database),
+        exported_at=html.escape(exported_at),
         drawn_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         headlines=headlines,
         containers=containers,
@@ -303,44 +277,33 @@ def page(database: str, figures: dict, specs: dict[str, dict], bundle: str) -> s
     )
 
 
-def build(database: Path, out: Path) -> dict:
-    """Write the page and return its headline figures."""
-    if not database.is_file():
-        raise SystemExit(f"No warehouse at {database}: {FILL_THE_WAREHOUSE}.")
-    # Held only while reading: DuckDB lets readers share the file, and no writer beside them.
-    with warehouse.shared(database), warehouse.connect(database, read_only=True) as connection:
-        present = {name for (name,) in connection.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [SCHEMA]
-        ).fetchall()}  # fmt: skip
-        missing = [model for model in MODELS if model not in present]
-        if missing:
-            raise SystemExit(f"{database} has no {SCHEMA}.{', '.join(missing)}: {FILL_THE_WAREHOUSE}.")
-        figures = rows(connection, HEADLINES_SQL)[0]
-        if not figures["plays"]:
-            raise SystemExit(f"{database} holds no plays ({SCHEMA}.songplays is empty): {FILL_THE_WAREHOUSE}.")
-        data = {name: rows(connection, sql) for name, sql in CHART_SQL.items()}
+def build(metrics_file: Path, out: Path) -> dict:
+    """Write the page from the exported saved queries and return its headline figures."""
+    if not metrics_file.is_file():
+        raise SystemExit(
+            f"No {metrics_file}: `make dashboard` writes it from the warehouse "
+            "(python -m sparkify.metrics export, in the project's venv)."
+        )
+    exported = json.loads(metrics_file.read_text(encoding="utf-8"))
+    figures, data = figures_and_data(exported)
     specs = {chart_id: chart.to_dict() for chart_id, chart in charts(data).items()}
     # The same bundle that chart.save(..., inline=True) embeds, once for all the charts.
     bundle = vl_convert.javascript_bundle(vl_version="_".join(alt.SCHEMA_VERSION.split(".")[:2]))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page(str(database), figures, specs, bundle), encoding="utf-8")
+    out.write_text(page(exported["source"], exported["exported_at"], figures, specs, bundle), encoding="utf-8")
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sparkify.dashboard", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--database", type=Path, default=warehouse.duckdb_path(),
-        help="DuckDB warehouse (default: $SPARKIFY_DUCKDB_PATH, else data/sparkify.duckdb)",
+        "--metrics", type=Path, default=DEFAULT_METRICS_FILE,
+        help="the saved queries' rows, as python -m sparkify.metrics export writes them (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("target/dashboard.html"), help="HTML file to write")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    try:
-        figures = build(args.database, args.out)
-    except warehouse.WarehouseInUse as error:
-        print(f"error: {error}", file=sys.stderr)
-        return warehouse.IN_USE_EXIT_STATUS
+    figures = build(args.metrics, args.out)
     for label, value in headline_items(figures):
         print(f"  {value:>10}  {label}")
     print(f"Wrote {args.out} in {time.monotonic() - started:.1f} s")

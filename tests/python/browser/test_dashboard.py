@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from support.headless_chromium import CHROMIUM, Chromium
 from support.project import PROJECT_DIR
-from support.warehouse import make_warehouse
+from support.warehouse import Warehouse, make_warehouse
 
 from sparkify import generate
 
@@ -111,10 +111,14 @@ def render(file: Path, profile_dir: Path, screenshot: Path | None = None) -> Ren
         chromium.close()
 
 
-def draw(database: Path, out: Path) -> None:
-    """`make dashboard`'s command on another warehouse and page than the real sample's."""
+def draw(build: Warehouse, out: Path) -> None:
+    """`make dashboard`'s two commands on another warehouse and page than the real sample's: the
+    saved queries exported in the project's venv, then drawn in the dashboard's."""
+    metrics = out.with_name("dashboard-metrics.json")
+    exported = build.run("python", "-m", "sparkify.metrics", "export", "--out", str(metrics))
+    assert exported.returncode == 0, exported.stdout + exported.stderr
     result = subprocess.run(
-        [str(DASHBOARD_PYTHON), "-m", "sparkify.dashboard", "--database", str(database), "--out", str(out)],
+        [str(DASHBOARD_PYTHON), "-m", "sparkify.dashboard", "--metrics", str(metrics), "--out", str(out)],
         cwd=PROJECT_DIR, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -150,7 +154,7 @@ def generated_build(warehouse, tmp_path_factory):
 @pytest.fixture(scope="module")
 def generated_page(generated_build, tmp_path_factory) -> RenderedPage:
     out = tmp_path_factory.mktemp("generated-page") / "dashboard.html"
-    draw(generated_build.path, out)
+    draw(generated_build, out)
     return render(out, tmp_path_factory.mktemp("chromium"))
 
 
@@ -173,7 +177,8 @@ def hostile_page(generated_build, tmp_path_factory) -> RenderedPage:
     """A copy of the generated build whose most played songs, artists and metro areas, and one
     browser, are named HOSTILE_TEXT, then drawn."""
     root = tmp_path_factory.mktemp("hostile")
-    database = root / "warehouse.duckdb"
+    hostile = make_warehouse(root)
+    database = hostile.path
     with duckdb.connect(str(database)) as connection:
         attach(connection, generated_build.path, "generated")
         connection.execute("copy from database generated to warehouse")
@@ -193,7 +198,7 @@ def hostile_page(generated_build, tmp_path_factory) -> RenderedPage:
             [HOSTILE_TEXT[0]],
         )
     out = root / "dashboard.html"
-    draw(database, out)
+    draw(hostile, out)
     return render(out, tmp_path_factory.mktemp("chromium"))
 
 
@@ -378,12 +383,37 @@ def test_a_warehouse_with_nothing_to_show_names_the_commands_that_fill_it(wareho
     assert DASHBOARD.stat().st_mtime_ns == page_written_at
 
 
-def test_the_exposure_declares_every_model_the_dashboard_reads(warehouse, tmp_path):
+def test_the_exposure_declares_every_metric_the_dashboard_reads(warehouse, tmp_path):
     warehouse.dbt("parse", "--target-path", str(tmp_path))
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     declared = manifest["exposures"]["exposure.sparkify.sparkify_dashboard"]["depends_on"]["nodes"]
     source = (PROJECT_DIR / "sparkify/dashboard.py").read_text()
-    read = set(re.findall(r"\{SCHEMA\}\.(\w+)", source))
-    assert read
-    assert {node.removeprefix("model.sparkify.") for node in declared} == read
+    drawn = set(re.findall(r'"(dashboard_\w+)"', source))
+    assert drawn
+    params = [manifest["saved_queries"][f"saved_query.sparkify.{query}"]["query_params"] for query in drawn]
+    read = {metric for query_params in params for metric in query_params["metrics"]}
+    assert set(declared) == {f"metric.sparkify.{metric}" for metric in read}
     assert "doc.sparkify.__overview__" in manifest["docs"]
+
+
+def test_the_figures_are_the_saved_queries_rows(real_sample_page, warehouse):
+    """What the page shows is what MetricFlow gave: the headlines, and the rows of each chart."""
+    exported = json.loads((PROJECT_DIR / "target/dashboard-metrics.json").read_text())["saved_queries"]
+    [headlines] = exported["dashboard_headlines"]
+    assert counted(headlines["plays"], "play") in real_sample_page.headlines
+    assert f"{headlines['upgrade_rate']:.1%} of users who started free upgraded to paid" in real_sample_page.headlines
+    specs = json.loads(re.search(r"const specs = (\{.*\});", DASHBOARD.read_text()).group(1))
+
+    def values(chart: str) -> list[dict]:
+        spec = specs[chart]
+        return (spec.get("spec", spec).get("data") or spec["data"])["values"]
+
+    by_hour = values("plays_by_hour")
+    assert [(row["hour"], row["level"], row["plays"]) for row in by_hour] == [
+        (row["play_time__hour_of_day"], row["songplay__level"], row["plays"])
+        for row in exported["dashboard_plays_by_hour"]
+    ]
+    assert sum(row["plays"] for row in by_hour) == headlines["plays"]
+    assert [row["plays"] for row in values("plays_by_weekday")] == [
+        row["plays"] for row in exported["dashboard_plays_by_weekday"]
+    ]

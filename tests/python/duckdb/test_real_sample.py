@@ -54,8 +54,9 @@ def test_after_the_pipeline_dbt_artifacts_describe_its_build(warehouse, real_sam
 def test_make_lint_renders_the_models_against_an_empty_warehouse(real_sample_build, tmp_path):
     """sqlfluff's dbt templater renders each model against the warehouse: beside a built one,
     as after `make demo`, it would lint the incremental branches instead of the full build's
-    SQL, and fail. Stand-ins for ruff and sqlfluff (BIN names their folder) say what sqlfluff
-    would render against."""
+    SQL, and fail. Stand-ins for ruff, sqlfluff and python (BIN names their folder) say what
+    sqlfluff would render against, and that MetricFlow's validate-configs runs offline against
+    the same empty warehouse, with a dbt target folder of its own."""
     warehouse, _ = real_sample_build
     stand_ins = tmp_path / "bin"
     stand_ins.mkdir()
@@ -65,6 +66,7 @@ def test_make_lint_renders_the_models_against_an_empty_warehouse(real_sample_bui
         'echo "renders against $SPARKIFY_DUCKDB_PATH"\n'
         'ls -A "$(dirname "$SPARKIFY_DUCKDB_PATH")" | sed "s/^/beside /"\n'
     )
+    (stand_ins / "python").write_text('#!/bin/sh\necho "python $* on $SPARKIFY_DUCKDB_PATH in $DBT_TARGET_PATH"\n')
     for stand_in in stand_ins.iterdir():
         stand_in.chmod(0o755)
 
@@ -78,6 +80,8 @@ def test_make_lint_renders_the_models_against_an_empty_warehouse(real_sample_bui
     assert len(said) == 1, said  # a warehouse in a folder of its own, empty
     rendered_against = Path(said[0].removeprefix("renders against "))
     assert rendered_against != Path(warehouse.env["SPARKIFY_DUCKDB_PATH"])
+    validated = f"python -m sparkify.metrics mf validate-configs --skip-dw on {rendered_against} in "
+    assert f"{validated}{rendered_against.parent / 'target'}" in result.stdout.splitlines()
     assert not rendered_against.parent.exists(), "make lint leaves no empty warehouse behind"
 
 

@@ -1,13 +1,12 @@
 """The DuckDB warehouse as the project's commands share it (sparkify/warehouse.py): a warehouse
 that another process holds is one line and exit status 2, however close the race, on make
-build, make freshness and the dashboard; and dbt on a warehouse never loaded says to load it."""
+build, make freshness and the dashboard's export; and dbt on a warehouse never loaded says to load it."""
 
 from __future__ import annotations
 
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -15,7 +14,6 @@ from support.project import BIN, PROJECT_DIR
 
 from sparkify import generate
 
-DASHBOARD_PYTHON = PROJECT_DIR / ".venv-dashboard/bin/python"
 NOT_LOADED = "The warehouse has no loaded data: run `make load` (or `make demo`) first."
 # A command that holds the warehouse until the test closes its stdin, once it says so.
 HOLD = ["sh", "-c", "echo ready; read line"]
@@ -96,16 +94,9 @@ def test_make_freshness_on_a_warehouse_another_command_holds_is_one_line(warehou
     assert f"(PID {holder.pid})" in line
 
 
-@pytest.fixture(scope="module")
-def dashboard_python() -> Path:
-    subprocess.run(
-        ["make", "--no-print-directory", ".venv-dashboard/.installed"], cwd=PROJECT_DIR, check=True, capture_output=True
-    )
-    return DASHBOARD_PYTHON
-
-
 @pytest.mark.parametrize("holder", ["duckdb", "project command"])
-def test_the_dashboard_on_a_warehouse_another_process_writes_is_one_line(warehouse, dashboard_python, tmp_path, holder):
+def test_the_dashboards_export_on_a_warehouse_another_process_writes_is_one_line(warehouse, tmp_path, holder):
+    """The part of `make dashboard` that reads the warehouse: its saved queries, through MetricFlow."""
     duckdb.connect(str(warehouse.path)).close()
     if holder == "duckdb":
         held, holder_pid = duckdb.connect(str(warehouse.path)), os.getpid()
@@ -114,10 +105,7 @@ def test_the_dashboard_on_a_warehouse_another_process_writes_is_one_line(warehou
         assert held.stdout.readline() == "ready\n"
         holder_pid = held.pid
     try:
-        result = subprocess.run(
-            [str(dashboard_python), "-m", "sparkify.dashboard", "--out", str(tmp_path / "dashboard.html")],
-            cwd=PROJECT_DIR, env=warehouse.env, capture_output=True, text=True,
-        )  # fmt: skip
+        result = warehouse.run("python", "-m", "sparkify.metrics", "export", "--out", str(tmp_path / "metrics.json"))
     finally:
         if holder == "duckdb":
             held.close()
@@ -129,7 +117,7 @@ def test_the_dashboard_on_a_warehouse_another_process_writes_is_one_line(warehou
     [line] = result.stderr.splitlines()
     assert line.startswith(in_use_line(warehouse))
     assert f"(PID {holder_pid})" in line
-    assert not (tmp_path / "dashboard.html").exists()
+    assert not (tmp_path / "metrics.json").exists()
 
 
 def assert_says_to_load_first(output: str) -> None:

@@ -34,8 +34,9 @@ from the AWS documentation:
   session finds its last COPY with ``session_id = pg_backend_pid()`` and the latest
   ``start_time``, and ``transaction_id`` is its PostgreSQL transaction id;
 * ``DISTSTYLE``, ``DISTKEY``, ``SORTKEY`` and ``ENCODE`` accepted and dropped; Redshift's
-  ``regexp_replace`` (every match), ``regexp_substr`` (its 'e' flag) and ``datediff`` (a bare
-  date part, boundaries crossed); the system functions and views dbt-redshift reads.
+  ``regexp_replace`` (every match), ``regexp_substr`` (its 'e' flag), ``datediff`` (a bare
+  date part, boundaries crossed) and ``dateadd`` (a bare date part, a timestamp back); the
+  system functions and views dbt-redshift reads.
 
 What the double does not prove: that Redshift's own JSON parser reads the files the same
 way (nesting, escapes, duplicate keys, the exact text of a number in a character column,

@@ -14,8 +14,10 @@ from . import DSN_VARIABLE
 from .copy_from_s3 import CopyFailed, is_copy_from_s3, run_copy
 
 LEADING_COMMENTS = re.compile(r"^\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*", re.S)
-# DATEDIFF's first argument is a bare date part on Redshift, a column name to PostgreSQL.
-DATE_PART_ARGUMENT = re.compile(r"\b(datediff\s*\(\s*)(year|month|week|day|hour|minute|second)\s*,", re.I)
+# The first argument of DATEDIFF and DATEADD is a bare date part on Redshift, a column name to PostgreSQL.
+DATE_PART_ARGUMENT = re.compile(
+    r"\b((?:datediff|dateadd)\s*\(\s*)(year|quarter|month|week|day|hour|minute|second)\s*,", re.I
+)
 LAST_COPY_ID = re.compile(r"\bpg_last_copy_id\s*\(\s*\)", re.I)
 LAST_COPY_COUNT = re.compile(r"\bpg_last_copy_count\s*\(\s*\)", re.I)
 # Physical-design clauses of CREATE TABLE that PostgreSQL has no use for.

@@ -78,6 +78,26 @@ create function public.getdate() returns timestamp
     language sql stable parallel safe
     return date_trunc('second', statement_timestamp() at time zone current_setting('TimeZone'));
 
+-- Redshift's DATEADD adds a number of date parts to a date or a timestamp and gives a timestamp
+-- (AWS: "DATEADD function"; a month past the end of a shorter month ends on its last day, as
+-- PostgreSQL's interval arithmetic does). The connection quotes the bare date part, as for
+-- DATEDIFF. dbt's date_spine (models/semantic/metricflow_time_spine.sql) and MetricFlow's
+-- cumulative metrics call it.
+-- Built from immutable parts only, so that PostgreSQL inlines it and folds a constant part and
+-- amount: MetricFlow's cumulative join calls it once per pair of rows.
+create function public.dateadd(part text, amount bigint, since timestamp) returns timestamp
+    language sql immutable parallel safe
+    return since + case lower(part)
+        when 'year' then make_interval(years => cast(amount as integer))
+        when 'quarter' then make_interval(months => cast(amount * 3 as integer))
+        when 'month' then make_interval(months => cast(amount as integer))
+        when 'week' then make_interval(weeks => cast(amount as integer))
+        when 'day' then make_interval(days => cast(amount as integer))
+        when 'hour' then make_interval(hours => cast(amount as integer))
+        when 'minute' then make_interval(mins => cast(amount as integer))
+        else make_interval(secs => amount)
+    end;
+
 -- Redshift's REGEXP_SUBSTR takes its flags fifth, with 'e' for the first subexpression.
 create function public.regexp_substr(source text, pattern text, start_at integer, occurrence integer, flags text)
     returns text language sql immutable parallel safe
