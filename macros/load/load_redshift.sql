@@ -20,8 +20,9 @@
       select *, {{ raw_value_problem(load.columns, names, load.bounds) }} as problem
       from {{ scratch }};
     {% endcall %}
+    {%- set erased = drop_erased_users_events(load, 'checked_' ~ load.source_table) -%}
     {%- set counts = run_query(redshift_load_counts_sql('checked_' ~ load.source_table)).rows[0] -%}
-    {%- set result = source_result(load, counts[1], counts[2] + counts[3]) -%}
+    {%- set result = erased_users_note(source_result(load, counts[1], counts[2] + counts[3]), erased) -%}
     {%- do result.update({'copy_query_id': counts[0]}) -%}
   {%- endif -%}
 
@@ -62,6 +63,9 @@
     where source_table = '{{ load.source_table }}'
         and ({{ 'true' if load.plan.reload and result.status == 'loaded' else 'false' }} or file_name in {{ read_files }});
     {{ redshift_copy_rejects_sql(load, result.copy_query_id) }};
+    -- A line that COPY refused keeps its raw line on a provisioned cluster: not an erased user's.
+    delete from {{ load.schema }}.load_rejects
+    where load_id = '{{ invocation_id }}' and {{ is_erased_user(load.schema, rejected_line_user_id('raw_line')) }};
     insert into {{ load.schema }}.load_rejects (load_id, source_table, file_name, line_number, reason, raw_line)
     select '{{ invocation_id }}', '{{ load.source_table }}', null, null, problem, null
     from checked_{{ load.source_table }}

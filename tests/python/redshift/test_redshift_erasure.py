@@ -1,0 +1,54 @@
+"""`make forget TARGET=redshift` on the double, on the real sample: user 15 leaves every
+table in one transaction, as on DuckDB (the same rows per table), and neither a load of the
+files that still hold their events nor a full refresh brings them back (docs/privacy.md)."""
+
+from __future__ import annotations
+
+from support.erasure import expected_erasure, footprint, left_of_user, reported_erasure, sample_events
+from support.expected import REAL_SAMPLE_ROWS
+
+
+def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, real_sample):
+    location = redshift.upload(real_sample, "sample")
+    redshift.make_load(location)
+    redshift.dbt("build")
+    user = footprint(sample_events(real_sample), "15")
+    before = left_of_user(redshift.query, "15", user.names)
+
+    erased = redshift.run("make", "--no-print-directory", "forget", "TARGET=redshift", "USER_ID=15",
+                          "REASON=request 2026-0042")  # fmt: skip
+    again = redshift.run("make", "--no-print-directory", "forget", "TARGET=redshift", "USER_ID=15", "REASON=again")
+    unknown = redshift.run("make", "--no-print-directory", "forget", "TARGET=redshift", "USER_ID=4242",
+                           "REASON=mistyped", check=False)  # fmt: skip
+
+    assert before["analytics.users"] == 1 and before["analytics.songplays"] == user.plays
+    assert "Erased user 15 at " in erased.stdout
+    assert reported_erasure(erased.stdout) == expected_erasure(user)
+    assert left_of_user(redshift.query, "15", user.names) == dict.fromkeys(before, 0)
+    assert redshift.scalar("select count(*) from raw.staging_events") == (
+        REAL_SAMPLE_ROWS["raw.staging_events"] - user.events
+    )
+    assert redshift.query("select user_id, reason, rows_erased from raw.erasures") == [
+        ("15", "request 2026-0042", expected_erasure(user)["in all"])
+    ]
+    assert "User 15 was erased at " in again.stdout and "nothing changed" in again.stdout
+    assert unknown.returncode != 0
+    assert "error: no user 4242 in the warehouse: nothing erased, nothing changed" in unknown.stderr
+    users = redshift.scalar("select count(*) from analytics.users")
+    assert (
+        users
+        == redshift.scalar("select count(*) from analytics.user_profiles")
+        == REAL_SAMPLE_ROWS["analytics.users"] - 1
+    )
+
+    reload = redshift.make_load(location, None, True, "FULL_REFRESH=1")
+    rebuild = redshift.dbt("build", "--full-refresh")
+
+    note = f"{user.events:,} events of erased users not loaded"
+    assert "ERROR=0" in rebuild.stdout
+    assert note in reload.stdout
+    assert redshift.query(
+        "select message from raw.load_audit where source_table = 'staging_events' and full_refresh"
+    ) == [(note,)]
+    assert left_of_user(redshift.query, "15", user.names) == dict.fromkeys(before, 0)
+    assert redshift.scalar("select count(*) from analytics.users") == users
