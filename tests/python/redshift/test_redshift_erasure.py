@@ -1,9 +1,13 @@
-"""`make forget TARGET=redshift` on the double, on the real sample: user 15 leaves every
-table in one transaction, as on DuckDB (the same rows per table), and neither a load of the
-files that still hold their events nor a full refresh brings them back (docs/privacy.md)."""
+"""Privacy on the Redshift double, on the real sample built once: `make forget TARGET=redshift`
+erases user 15 from every table in one transaction, as on DuckDB (the same rows per table),
+and neither a load of the files that still hold their events nor a full refresh brings them
+back; a member of the analysts group reads the marts but not their personal columns nor the
+raw schema (docs/privacy.md)."""
 
 from __future__ import annotations
 
+import psycopg2
+import pytest
 from support.erasure import expected_erasure, footprint, left_of_user, reported_erasure, sample_events
 from support.expected import REAL_SAMPLE_ROWS
 
@@ -42,7 +46,7 @@ def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, r
     )
 
     reload = redshift.make_load(location, None, True, "FULL_REFRESH=1")
-    rebuild = redshift.dbt("build", "--full-refresh")
+    rebuild = redshift.dbt("build", "--full-refresh")  # the second build: the group exists already
 
     note = f"{user.events:,} events of erased users not loaded"
     assert "ERROR=0" in rebuild.stdout
@@ -52,3 +56,28 @@ def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, r
     ) == [(note,)]
     assert left_of_user(redshift.query, "15", user.names) == dict.fromkeys(before, 0)
     assert redshift.scalar("select count(*) from analytics.users") == users
+
+    # A member of the analysts group reads the marts, but no personal column and no raw table.
+    admin = psycopg2.connect(redshift.dsn)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("create user analyst_ann; alter group analysts add user analyst_ann")
+    admin.close()
+    analyst = psycopg2.connect(redshift.dsn, user="analyst_ann")
+    analyst.autocommit = True
+
+    def read(sql: str):
+        with analyst.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    plays = "select count(songplay_id), count(distinct user_id), max(level) from analytics.songplays"
+    assert read(plays) == redshift.query(plays)
+    assert read("select count(*) from analytics.users where level is not null") == [(users,)]
+    assert read("select count(*) from analytics.sessions") == redshift.query("select count(*) from analytics.sessions")
+    for refused in ("select first_name from analytics.users", "select location from analytics.songplays",
+                    "select user_agent from analytics.user_agents", "select count(*) from raw.staging_events",
+                    "select count(*) from raw.erasures"):  # fmt: skip
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            read(refused)
+    analyst.close()
