@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import shutil
 
-from support.erasure import expected_erasure, footprint, left_of_user, reported_erasure, sample_events
+import duckdb
+from support.erasure import (
+    earlier_rejects,
+    expected_erasure,
+    footprint,
+    late_bad_lines,
+    left_of_user,
+    reported_erasure,
+    sample_events,
+)
 from support.expected import REAL_SAMPLE_ROWS
 from support.warehouse import make_warehouse
 
@@ -31,7 +40,13 @@ def test_user_15_is_erased_everywhere_and_stays_erased_after_a_load_and_a_full_r
     warehouse = make_warehouse(tmp_path)
     for built_file in built.path.parent.glob(f"{built.path.name}*"):  # its write-ahead log too
         shutil.copy(built_file, warehouse.path.parent / built_file.name)
-    user = footprint(sample_events(real_sample), "15")
+    events = sample_events(real_sample)
+    user = footprint(events, "15")
+    with duckdb.connect(str(warehouse.path)) as connection:
+        connection.executemany(
+            "insert into raw.load_rejects values ('earlier', 'staging_events', 'log_data/late.json', ?, ?, ?)",
+            [(number, *reject) for number, reject in enumerate(earlier_rejects(events, "15", "150"), start=1)],
+        )
     before = left_of_user(warehouse.query, "15", user.names)
     periods = warehouse.query(
         "select level from analytics.user_level_periods where user_id = 15 order by period_number"
@@ -43,7 +58,8 @@ def test_user_15_is_erased_everywhere_and_stays_erased_after_a_load_and_a_full_r
     assert before["analytics.users"] == 1 and before["analytics.songplays"] == user.plays
     assert erased.stdout.startswith("Erased user 15 at ") or "\nErased user 15 at " in erased.stdout, erased.stdout
     reported = reported_erasure(erased.stdout)
-    assert reported == expected_erasure(user)
+    assert reported == expected_erasure(user, rejects=1)
+    assert warehouse.scalar("select count(*) from raw.load_rejects where raw_line like '%\"150\"%'") == 1
     assert left_of_user(warehouse.query, "15", user.names) == dict.fromkeys(before, 0)
     assert warehouse.scalar("select count(*) from raw.staging_events") == REAL_SAMPLE_ROWS["raw.staging_events"] - (
         user.events
@@ -71,16 +87,27 @@ def test_user_15_is_erased_everywhere_and_stays_erased_after_a_load_and_a_full_r
     assert "ERROR=0" in build.stdout and "WARN=0" in build.stdout
     assert marts(warehouse) == after_erasure
 
-    # The files still hold user 15's events: a full reload drops them before they land.
-    reload = warehouse.load(real_sample, full_refresh=True)
+    # The files still hold user 15's events, and a late file holds bad lines of theirs: a full
+    # reload drops them before they land; another user's bad line stays a reject.
+    delivery = tmp_path / "delivery"
+    (delivery / "log_data/late").mkdir(parents=True)
+    for name in ("song_data", "log_json_path.json"):
+        (delivery / name).symlink_to(real_sample / name)
+    for folder in (real_sample / "log_data").iterdir():
+        (delivery / "log_data" / folder.name).symlink_to(folder)
+    (delivery / "log_data/late/late-events.json").write_text(late_bad_lines(events, "15", "150"))
+    reload = warehouse.load(delivery, max_rejects=1, full_refresh=True)
     rebuild = warehouse.dbt("build", "--full-refresh")
 
-    note = f"{user.events:,} events of erased users not loaded"
-    assert f"{REAL_SAMPLE_ROWS['raw.staging_events'] - user.events:,} rows loaded" in reload.stdout
+    note = f"{user.events + 2:,} events of erased users not loaded"
+    assert f"{REAL_SAMPLE_ROWS['raw.staging_events'] - user.events:,} rows loaded, 1 rejected" in reload.stdout
     assert note in reload.stdout
     assert warehouse.query(
         "select message from raw.load_audit where source_table = 'staging_events' and full_refresh"
     ) == [(note,)]
+    assert [line[:20] for (line,) in warehouse.query("select raw_line from raw.load_rejects")] == [
+        '{"userId":"150","ses'
+    ]
     assert "ERROR=0" in rebuild.stdout
     assert left_of_user(warehouse.query, "15", user.names) == dict.fromkeys(before, 0)
     assert marts(warehouse) == after_erasure

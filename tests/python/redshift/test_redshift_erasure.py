@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
-from support.erasure import expected_erasure, footprint, left_of_user, reported_erasure, sample_events
+from support.erasure import (
+    earlier_rejects,
+    expected_erasure,
+    footprint,
+    late_bad_lines,
+    left_of_user,
+    reported_erasure,
+    sample_events,
+)
 from support.expected import REAL_SAMPLE_ROWS
 
 
@@ -16,7 +24,14 @@ def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, r
     location = redshift.upload(real_sample, "sample")
     redshift.make_load(location)
     redshift.dbt("build")
-    user = footprint(sample_events(real_sample), "15")
+    events = sample_events(real_sample)
+    user = footprint(events, "15")
+    admin = psycopg2.connect(redshift.dsn)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        for number, (reason, line) in enumerate(earlier_rejects(events, "15", "150"), start=1):
+            cursor.execute("insert into raw.load_rejects values ('earlier', 'staging_events', 'log_data/late.json', "
+                           "%s, %s, %s)", (number, reason, line))  # fmt: skip
     before = left_of_user(redshift.query, "15", user.names)
 
     erased = redshift.run("make", "--no-print-directory", "forget", "TARGET=redshift", "USER_ID=15",
@@ -27,13 +42,13 @@ def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, r
 
     assert before["analytics.users"] == 1 and before["analytics.songplays"] == user.plays
     assert "Erased user 15 at " in erased.stdout
-    assert reported_erasure(erased.stdout) == expected_erasure(user)
+    assert reported_erasure(erased.stdout) == expected_erasure(user, rejects=1)
     assert left_of_user(redshift.query, "15", user.names) == dict.fromkeys(before, 0)
     assert redshift.scalar("select count(*) from raw.staging_events") == (
         REAL_SAMPLE_ROWS["raw.staging_events"] - user.events
     )
     assert redshift.query("select user_id, reason, rows_erased from raw.erasures") == [
-        ("15", "request 2026-0042", expected_erasure(user)["in all"])
+        ("15", "request 2026-0042", expected_erasure(user, rejects=1)["in all"])
     ]
     assert "User 15 was erased at " in again.stdout and "nothing changed" in again.stdout
     assert unknown.returncode != 0
@@ -45,10 +60,17 @@ def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, r
         == REAL_SAMPLE_ROWS["analytics.users"] - 1
     )
 
-    reload = redshift.make_load(location, None, True, "FULL_REFRESH=1")
+    # A late file holds bad lines of user 15's and another user's bad line, which stays a reject.
+    redshift.s3.put_object(Bucket=redshift.bucket, Key="sample/log_data/late/late-events.json",
+                           Body=late_bad_lines(events, "15", "150").encode())  # fmt: skip
+    reload = redshift.make_load(location, 1, True, "FULL_REFRESH=1")
     rebuild = redshift.dbt("build", "--full-refresh")  # the second build: the group exists already
 
-    note = f"{user.events:,} events of erased users not loaded"
+    note = f"{user.events + 2:,} events of erased users not loaded"
+    assert f"{REAL_SAMPLE_ROWS['raw.staging_events'] - user.events:,} rows loaded, 1 rejected" in reload.stdout
+    assert [line[:20] for (line,) in redshift.query("select raw_line from raw.load_rejects")] == [
+        '{"userId":"150","ses'
+    ]
     assert "ERROR=0" in rebuild.stdout
     assert note in reload.stdout
     assert redshift.query(
@@ -58,8 +80,6 @@ def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, r
     assert redshift.scalar("select count(*) from analytics.users") == users
 
     # A member of the analysts group reads the marts, but no personal column and no raw table.
-    admin = psycopg2.connect(redshift.dsn)
-    admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute("create user analyst_ann; alter group analysts add user analyst_ann")
     admin.close()

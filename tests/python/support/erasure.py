@@ -41,12 +41,12 @@ def footprint(events: list[dict], user_id: str) -> Footprint:
     )
 
 
-def expected_erasure(user: Footprint) -> dict[str, int]:
-    """The rows `make forget` must report per table for a user with this footprint and three
-    level periods, as on the real sample's user 15."""
+def expected_erasure(user: Footprint, rejects: int) -> dict[str, int]:
+    """The rows `make forget` must report per table for a user with this footprint, these
+    rejected lines, and three level periods, as on the real sample's user 15."""
     rows = {
         "raw.staging_events": user.events,
-        "raw.load_rejects": 0,
+        "raw.load_rejects": rejects,
         "analytics.sessions": user.sessions,
         "analytics.songplays": user.plays,
         "analytics.user_level_periods": 3,
@@ -64,11 +64,33 @@ def reported_erasure(output: str) -> dict[str, int]:
             for line in output.splitlines() if line.endswith(" rows")}  # fmt: skip
 
 
+def earlier_rejects(events: list[dict], user_id: str, other_id: str) -> list[tuple[str, str]]:
+    """Rejected lines of an earlier load, as (reason, raw line): one of the user, which the
+    erasure deletes, and one of a user whose id starts with theirs, which stays."""
+    own = next(event for event in events if event["userId"] == user_id)
+    return [("length: 'long' is not a number", json.dumps({**own, "length": "long"})),
+            ("length: 'long' is not a number", json.dumps({**own, "userId": other_id, "length": "long"}))]  # fmt: skip
+
+
+def late_bad_lines(events: list[dict], user_id: str, other_id: str) -> str:
+    """A file that a later delivery may hold: an event of the erased user that breaks the
+    contract, a line of theirs that no JSON parser takes (NaN), and another user's such line,
+    which stays a reject. Both targets count the first two as events of erased users."""
+    own = next(event for event in events if event["userId"] == user_id)
+    lines = [
+        json.dumps({**own, "ts": "yesterday"}),
+        f'{{"userId":"{user_id}","firstName":"{own["firstName"]}","length":NaN}}',
+        f'{{"userId":"{other_id}","sessionId":1,"length":NaN}}',
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # Where the user's id, name or events could be, per table: each query counts what is left.
 LEFT_OF_USER = {
     "raw.staging_events": "select count(*) from raw.staging_events where trim(userid) = '{id}' "
     "or (firstname = '{first}' and lastname = '{last}')",
-    "raw.load_rejects": 'select count(*) from raw.load_rejects where raw_line like \'%"userId":"{id}"%\'',
+    "raw.load_rejects": "select count(*) from raw.load_rejects "
+    'where raw_line like \'%"userId":"{id}"%\' or raw_line like \'%"userId": "{id}"%\'',
     "analytics.songplays": "select count(*) from analytics.songplays where user_id = {id}",
     "analytics.users": "select count(*) from analytics.users where user_id = {id} "
     "or (first_name = '{first}' and last_name = '{last}')",
