@@ -16,7 +16,8 @@
 {#- Deletes the raw events older than the retention, by their time, counted back from the
     load; not recorded in staging_deletions, so that the marts keep what they were built from. -#}
 {% macro apply_raw_retention(schema, days, loaded_at) %}
-  {%- set cutoff = loaded_at - modules.datetime.timedelta(days=days) -%}
+  {#- Whole seconds, so that the time printed is the one applied. -#}
+  {%- set cutoff = loaded_at.replace(microsecond=0) - modules.datetime.timedelta(days=days) -%}
   {%- set cutoff_ms = ((cutoff - modules.datetime.datetime(1970, 1, 1)).total_seconds() * 1000) | int -%}
   {%- set removed = run_query(
       'select count(*) from ' ~ schema ~ '.staging_events where ts < ' ~ cutoff_ms).rows[0][0] | int -%}

@@ -22,10 +22,10 @@ def test_a_load_keeps_the_days_of_raw_events_it_is_told_and_the_marts_keep_their
     )
     before = warehouse.query(marts)
 
-    bad = warehouse.env
-    warehouse.env = {**bad, "SPARKIFY_RAW_RETENTION_DAYS": "two"}
+    env = warehouse.env
+    warehouse.env = {**env, "SPARKIFY_RAW_RETENTION_DAYS": "two"}
     refused = warehouse.load(raw, check=False)
-    warehouse.env = {**bad, "SPARKIFY_RAW_RETENTION_DAYS": "2"}
+    warehouse.env = {**env, "SPARKIFY_RAW_RETENTION_DAYS": "2"}
     kept = warehouse.load(raw)
     build = warehouse.dbt("build")
 
