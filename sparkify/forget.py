@@ -39,7 +39,7 @@ class Erasure:
 
 
 def user_id(value: str | None) -> str:
-    """A user id as the warehouse writes it: a whole number, without sign or zeros it need not have."""
+    """A user id as the warehouse writes it: a whole number, without the leading zeros it need not have."""
     text = (value or "").strip()
     if not re.fullmatch(r"-?\d+", text) or not USER_ID_RANGE[0] <= int(text) <= USER_ID_RANGE[1]:
         raise load.CannotStart(f"USER_ID must be a user's id, a whole number such as 15; got {value!r}")

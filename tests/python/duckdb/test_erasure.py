@@ -52,7 +52,18 @@ def test_user_15_is_erased_everywhere_and_stays_erased_after_a_load_and_a_full_r
         "select level from analytics.user_level_periods where user_id = 15 order by period_number"
     )
 
+    # One transaction: when its last statement, the record, fails, every delete before it is undone.
+    with duckdb.connect(str(warehouse.path)) as connection:
+        connection.sql("alter table raw.erasures rename to erasures_aside; create table raw.erasures (user_id text)")
+    failed = warehouse.run("python", "-m", "sparkify.forget", "--user-id", "15", "--reason", "request 2026-0042")
+    after_failure = left_of_user(warehouse.query, "15", user.names)
+    with duckdb.connect(str(warehouse.path)) as connection:
+        connection.sql("drop table raw.erasures; alter table raw.erasures_aside rename to erasures")
+
     erased = warehouse.make("forget", "USER_ID=15", "REASON=request 2026-0042")
+
+    assert failed.returncode == 1 and "the erasure failed and was rolled back: nothing changed" in failed.stderr
+    assert after_failure == before
 
     assert [level for (level,) in periods] == ["paid", "free", "paid"]
     assert before["analytics.users"] == 1 and before["analytics.songplays"] == user.plays
