@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
+from support import preloaded
 from support.erasure import (
     earlier_rejects,
     expected_erasure,
@@ -18,6 +19,7 @@ from support.erasure import (
     sample_events,
 )
 from support.expected import REAL_SAMPLE_ROWS
+from support.project import PROJECT_DIR
 
 
 def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, real_sample):
@@ -36,9 +38,9 @@ def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, r
 
     erased = redshift.run("make", "--no-print-directory", "forget", "TARGET=redshift", "USER_ID=15",
                           "REASON=request 2026-0042")  # fmt: skip
-    again = redshift.run("make", "--no-print-directory", "forget", "TARGET=redshift", "USER_ID=15", "REASON=again")
-    unknown = redshift.run("make", "--no-print-directory", "forget", "TARGET=redshift", "USER_ID=4242",
-                           "REASON=mistyped", check=False)  # fmt: skip
+    forget = ["python", "-m", "sparkify.forget", "--target", "redshift", "--user-id"]
+    again = preloaded.run([*forget, "15", "--reason", "again"], redshift.env, PROJECT_DIR)
+    unknown = preloaded.run([*forget, "4242", "--reason", "mistyped"], redshift.env, PROJECT_DIR)
 
     assert before["analytics.users"] == 1 and before["analytics.songplays"] == user.plays
     assert "Erased user 15 at " in erased.stdout
@@ -51,7 +53,7 @@ def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, r
         ("15", "request 2026-0042", expected_erasure(user, rejects=1)["in all"])
     ]
     assert "User 15 was erased at " in again.stdout and "nothing changed" in again.stdout
-    assert unknown.returncode != 0
+    assert unknown.returncode == 1
     assert "error: no user 4242 in the warehouse: nothing erased, nothing changed" in unknown.stderr
     users = redshift.scalar("select count(*) from analytics.users")
     assert (
