@@ -35,13 +35,22 @@ def test_user_15_is_erased_on_redshift_as_on_duckdb_and_stays_erased(redshift, r
             cursor.execute("insert into raw.load_rejects values ('earlier', 'staging_events', 'log_data/late.json', "
                            "%s, %s, %s)", (number, reason, line))  # fmt: skip
     before = left_of_user(redshift.query, "15", user.names)
+    # One transaction: when its last statement, the record, fails, every delete before it is undone.
+    forget = ["python", "-m", "sparkify.forget", "--target", "redshift", "--user-id"]
+    with admin.cursor() as cursor:
+        cursor.execute("alter table raw.erasures rename to erasures_aside; create table raw.erasures (user_id text)")
+    failed = preloaded.run([*forget, "15", "--reason", "request 2026-0042"], redshift.env, PROJECT_DIR)
+    after_failure = left_of_user(redshift.query, "15", user.names)
+    with admin.cursor() as cursor:
+        cursor.execute("drop table raw.erasures; alter table raw.erasures_aside rename to erasures")
 
     erased = redshift.run("make", "--no-print-directory", "forget", "TARGET=redshift", "USER_ID=15",
                           "REASON=request 2026-0042")  # fmt: skip
-    forget = ["python", "-m", "sparkify.forget", "--target", "redshift", "--user-id"]
     again = preloaded.run([*forget, "15", "--reason", "again"], redshift.env, PROJECT_DIR)
     unknown = preloaded.run([*forget, "4242", "--reason", "mistyped"], redshift.env, PROJECT_DIR)
 
+    assert failed.returncode == 1 and "the erasure failed and was rolled back: nothing changed" in failed.stderr
+    assert after_failure == before
     assert before["analytics.users"] == 1 and before["analytics.songplays"] == user.plays
     assert "Erased user 15 at " in erased.stdout
     assert reported_erasure(erased.stdout) == expected_erasure(user, rejects=1)
