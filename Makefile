@@ -20,6 +20,12 @@ endif
 # the environment, never through a shell line, so any path works (quotes and spaces too).
 LOCATION ?= data/generated
 export SPARKIFY_RAW_LOCATION = $(LOCATION)
+# Knobs of `make forget`: the user to erase and why. Like LOCATION, they reach the command
+# through the environment, so any text works as the reason.
+USER_ID ?=
+REASON ?=
+export SPARKIFY_ERASE_USER_ID = $(USER_ID)
+export SPARKIFY_ERASURE_REASON = $(REASON)
 # Rejected lines allowed per source; empty means the project's var max_rejects (0).
 MAX_REJECTS ?=
 # FULL_REFRESH=1 reloads every file and rebuilds every model; by default (empty or 0) only
@@ -98,7 +104,7 @@ TERRAFORM_INIT = plugin_dir=$$(scripts/terraform-plugin-dir); terraform -chdir=t
 PROFILE := $(DBT_PROFILES_DIR)/profiles.yml
 DBT_PACKAGES := dbt_packages/dbt_utils/dbt_project.yml
 
-.PHONY: help install lock deps data load build freshness pipeline demo compile-redshift docs docs-serve lint test test-fast bench bench-dag clean upload stage metrics \
+.PHONY: help install lock deps data load forget build freshness pipeline demo compile-redshift docs docs-serve lint test test-fast bench bench-dag clean upload stage metrics \
         dashboard browser airflow airflow-test infra-init infra-plan infra-apply infra-env infra-destroy
 
 help: ## List the targets
@@ -159,6 +165,9 @@ data: $(INSTALLED) ## Generate a seeded sample into data/generated (USERS, DAYS,
 
 load: install ## Load new or changed raw JSON from LOCATION (directory or s3:// prefix) into staging (TARGET, MAX_REJECTS, FULL_REFRESH)
 	$(BIN)/python -m sparkify.load $(if $(MAX_REJECTS),--max-rejects $(MAX_REJECTS)) $(FULL_REFRESH_FLAG)
+
+forget: install ## Erase one user from every table, raw to marts, and keep them out of later loads (USER_ID, REASON, TARGET; docs/privacy.md)
+	$(BIN)/python -m sparkify.forget
 
 upload: install ## Upload LOCAL (default data/generated) to DEST=s3://bucket/prefix, song files compacted
 	$(BIN)/python -m sparkify.aws upload "$$LOCAL" "$$DEST"

@@ -139,6 +139,7 @@ class Events:
     def __init__(self) -> None:
         self.outcomes: dict[str, dict] = {}
         self.row_counts: dict | None = None
+        self.retention: dict | None = None
 
     def __call__(self, message) -> None:
         if message.info.name != "JinjaLogDebug" or not message.data.msg.startswith(EVENT_PREFIX):
@@ -154,6 +155,8 @@ class Events:
             )
         elif event["event"] == "row_counts":
             self.row_counts = event
+        elif event["event"] == "retention":
+            self.retention = event
         else:
             self.outcomes[event["source_table"]] = event
 
@@ -181,6 +184,16 @@ def note(source_plan: plan.SourcePlan) -> str | None:
     if source_plan.reload:
         fate = "dropped: a changed object reloads the whole source"
     return f"{source_plan.gone:,} loaded {files} gone from the location, {rows} rows {fate}"
+
+
+def retention_line(retention: dict) -> str:
+    """What the var raw_retention_days removed from the raw events (docs/privacy.md)."""
+    table = f"{ledger.raw_schema()}.staging_events"
+    before = f"before {retention['before']} UTC"
+    if not retention["rows_removed"]:
+        return f"Retention ({retention['days']} days): no event {before} in {table}"
+    removed = f"{retention['rows_removed']:,} events {before} removed from {table}"
+    return f"Retention ({retention['days']} days): {removed}; the marts keep them"
 
 
 def within_bytes(text: str, size: int = MESSAGE_BYTES) -> str:
@@ -266,6 +279,8 @@ def run(runner, events: Events, request: Request, listed: list[listing.ListedFil
         return False
     for source_plan in plans:
         print(summary_line(request.location, source_plan, events.outcomes[source_plan.source_table]), flush=True)
+    if events.retention:
+        print(retention_line(events.retention), flush=True)
     failed = [f"{table} ({outcome['message']})" for table, outcome in events.outcomes.items()
               if outcome["status"] == "failed"]  # fmt: skip
     if failed:

@@ -28,9 +28,10 @@
   {%- endfor %}
 
   {%- set too_large = duckdb_precise_path(load, scratch) -%}
+  {%- set erased = drop_erased_users_events(load, scratch, 'new_rejects') -%}
   {%- set counts = run_query(
       'select (select count(*) from ' ~ scratch ~ '), (select count(*) from new_rejects)').rows[0] -%}
-  {%- set result = source_result(load, counts[0], counts[1]) -%}
+  {%- set result = erased_users_note(source_result(load, counts[0], counts[1]), erased) -%}
   {%- if too_large -%}
     {%- set result = {'status': 'failed', 'rows_loaded': 0, 'rows_rejected': 0, 'message': too_large} -%}
   {%- endif -%}

@@ -4,6 +4,7 @@
         "load_raw loads the files that `make load` plans: run `make load` (python -m sparkify.load).") }}
   {%- endif -%}
   {%- set schema = var('raw_schema') -%}
+  {%- set retention_days = raw_retention_days() -%}
   {%- set loaded_at = modules.datetime.datetime.utcnow() -%}
   {% do create_load_tables(schema) %}
   {%- if not plan.get('failure') %}
@@ -26,6 +27,9 @@
         'rows_loaded': result.rows_loaded, 'rows_rejected': result.rows_rejected, 'message': result.message,
         'seconds': (modules.datetime.datetime.utcnow() - load.started_at).total_seconds()}) %}
   {% endfor %}
+  {%- if retention_days is not none and not plan.get('failure') %}
+    {% do apply_raw_retention(schema, retention_days, loaded_at) %}
+  {%- endif %}
 {% endmacro %}
 
 

@@ -20,8 +20,11 @@
       select *, {{ raw_value_problem(load.columns, names, load.bounds) }} as problem
       from {{ scratch }};
     {% endcall %}
+    {%- set erased = drop_erased_users_events(load, 'checked_' ~ load.source_table) -%}
+    {%- set copy_erased = redshift_copy_errors_of_erased_users(load) -%}
     {%- set counts = run_query(redshift_load_counts_sql('checked_' ~ load.source_table)).rows[0] -%}
-    {%- set result = source_result(load, counts[1], counts[2] + counts[3]) -%}
+    {%- set result = erased_users_note(
+        source_result(load, counts[1], counts[2] + counts[3] - copy_erased), erased + copy_erased) -%}
     {%- do result.update({'copy_query_id': counts[0]}) -%}
   {%- endif -%}
 
@@ -62,6 +65,10 @@
     where source_table = '{{ load.source_table }}'
         and ({{ 'true' if load.plan.reload and result.status == 'loaded' else 'false' }} or file_name in {{ read_files }});
     {{ redshift_copy_rejects_sql(load, result.copy_query_id) }};
+    -- A line that COPY refused keeps its raw line on a provisioned cluster: not an erased
+    -- user's (redshift_copy_errors_of_erased_users counted those).
+    delete from {{ load.schema }}.load_rejects
+    where load_id = '{{ invocation_id }}' and {{ is_erased_user(load.schema, rejected_line_user_id('raw_line')) }};
     insert into {{ load.schema }}.load_rejects (load_id, source_table, file_name, line_number, reason, raw_line)
     select '{{ invocation_id }}', '{{ load.source_table }}', null, null, problem, null
     from checked_{{ load.source_table }}
@@ -118,6 +125,19 @@ maxerror {{ maxerror }}
 compupdate off
 statupdate off
 {%- endmacro %}
+
+
+{#- Lines that COPY refused and whose raw line names an erased user: events of erased users,
+    as DuckDB counts them, rather than rejects. Only the main provisioned cluster keeps raw
+    lines (redshift_raw_lines); elsewhere they stay rejects, whose raw line is null anyway. -#}
+{% macro redshift_copy_errors_of_erased_users(load) %}
+  {%- if var('redshift_raw_lines') | string | lower != 'true' or raw_user_id_column() not in load.columns | map(attribute='name') -%}
+    {{ return(0) }}
+  {%- endif -%}
+  {{ return(run_query(
+      'select count(*) from stl_load_errors where query = pg_last_copy_id() and '
+      ~ is_erased_user(load.schema, rejected_line_user_id('raw_line'))).rows[0][0] | int) }}
+{% endmacro %}
 
 
 {% macro redshift_load_counts_sql(checked) -%}

@@ -21,7 +21,8 @@
         {'name': 'ts', 'json_key': 'ts', 'type': 'bigint', 'required': true,
          'min': 'earliest_event_ms', 'max': 'latest_event_ms'},
         {'name': 'useragent', 'json_key': 'userAgent', 'type': 'varchar(1024)'},
-        {'name': 'userid', 'json_key': 'userId', 'type': 'varchar(64)', 'whole_number': true},
+        {'name': 'userid', 'json_key': 'userId', 'type': 'varchar(64)', 'whole_number': true,
+         'identifies_user': true},
     ]},
     'staging_songs': {'columns': [
         {'name': 'num_songs', 'json_key': 'num_songs', 'type': 'integer'},
@@ -83,6 +84,13 @@
         {'name': 'rows_rejected', 'type': 'bigint'},
         {'name': 'load_id', 'type': 'varchar(64)'},
         {'name': 'loaded_at', 'type': 'timestamp'},
+    ]},
+    'erasures': {'columns': [
+        {'name': 'user_id', 'type': 'varchar(64)'},
+        {'name': 'erased_at', 'type': 'timestamp'},
+        {'name': 'reason', 'type': 'varchar(1024)'},
+        {'name': 'erasure_id', 'type': 'varchar(64)'},
+        {'name': 'rows_erased', 'type': 'bigint'},
     ]},
     'staging_deletions': {'columns': [
         {'name': 'source_table', 'type': 'varchar(64)'},

@@ -5,6 +5,7 @@
     on_schema_change='fail',
     sort='artist_id',
     meta={'rebuilt_when_rows_leave': 'staging_songs'},
+    grants=analysts_grants(),
 ) }}
 
 with

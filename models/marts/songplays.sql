@@ -9,6 +9,7 @@
     on_schema_change='fail',
     dist='start_time',
     sort='start_time',
+    grants=analysts_grants(personal_columns=true),
 ) }}
 
 with

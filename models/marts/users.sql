@@ -4,6 +4,7 @@
     incremental_strategy='merge',
     on_schema_change='fail',
     sort='user_id',
+    grants=analysts_grants(personal_columns=true),
 ) }}
 
 with

@@ -6,6 +6,7 @@
     on_schema_change='fail',
     dist='session_id',
     sort='started_at',
+    grants=analysts_grants(),
 ) }}
 
 with

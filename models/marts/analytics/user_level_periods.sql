@@ -6,6 +6,7 @@
     on_schema_change='fail',
     dist='user_id',
     sort=['user_id', 'period_number'],
+    grants=analysts_grants(),
 ) }}
 
 with

@@ -1,4 +1,4 @@
-{{ config(sort='user_id') }}
+{{ config(sort='user_id', grants=analysts_grants()) }}
 
 with
 

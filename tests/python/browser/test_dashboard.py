@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.expected import REAL_SAMPLE_ROWS
 from support.headless_chromium import CHROMIUM, Chromium
 from support.project import PROJECT_DIR
 from support.warehouse import Warehouse, make_warehouse
@@ -225,6 +226,15 @@ def test_make_dashboard_writes_the_page_and_prints_the_headlines(warehouse):
     assert DASHBOARD.stat().st_size > 0
     assert "Wrote target/dashboard.html" in warehouse.make_output
     assert re.search(r"\d\s+users$", warehouse.make_output, re.MULTILINE)
+
+
+def test_the_page_names_no_listener(warehouse):
+    """DuckDB has no roles (docs/privacy.md): the dashboard, which anyone may be sent, shows
+    counts, never a listener's name."""
+    page = DASHBOARD.read_text()
+    names = warehouse.query("select first_name, last_name from analytics.users")
+    assert len(names) == REAL_SAMPLE_ROWS["analytics.users"]
+    assert [f"{first} {last}" for first, last in names if f"{first} {last}" in page or f'"{last}"' in page] == []
 
 
 def test_page_loads_nothing_from_outside(warehouse):
