@@ -51,7 +51,8 @@ SEED ?= 42
 # writes the rows there instead of printing the table.
 METRICS ?=
 BY ?=
-ORDER ?= $(BY)
+# Empty counts as unset: a make that runs this one (make test) exports its own empty ORDER.
+ORDER := $(or $(ORDER),$(BY))
 WHERE ?=
 LIMIT ?=
 SAVED_QUERY ?=
