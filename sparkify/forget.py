@@ -55,6 +55,10 @@ def reason(value: str | None) -> str:
     return text
 
 
+def rows_of(count: int) -> str:
+    return f"{count:>9,} {'row' if count == 1 else 'rows'}"
+
+
 def report(outcome: dict) -> tuple[int, list[str]]:
     """The exit status and the lines to print for the operation's outcome."""
     who = f"user {outcome['user_id']}"
@@ -67,8 +71,8 @@ def report(outcome: dict) -> tuple[int, list[str]]:
     width = max(map(len, counts))
     return 0, [
         f"Erased {who} at {outcome['erased_at']} UTC, recorded in raw.erasures:",
-        *(f"  {table:<{width}} {rows:>9,} rows" for table, rows in counts.items()),
-        f"  {'in all':<{width}} {sum(counts.values()):>9,} rows",
+        *(f"  {table:<{width}} {rows_of(count)}" for table, count in counts.items()),
+        f"  {'in all':<{width}} {rows_of(sum(counts.values()))}",
         "The source files may still hold the user's events: later loads drop them, and their owner must delete "
         "them from the files (docs/privacy.md).",
     ]

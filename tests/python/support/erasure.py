@@ -61,7 +61,7 @@ def expected_erasure(user: Footprint, rejects: int) -> dict[str, int]:
 def reported_erasure(output: str) -> dict[str, int]:
     """The rows per table that `make forget` printed."""
     return {" ".join(line.split()[:-2]): int(line.split()[-2].replace(",", ""))
-            for line in output.splitlines() if line.endswith(" rows")}  # fmt: skip
+            for line in output.splitlines() if line.endswith((" rows", " row"))}  # fmt: skip
 
 
 def earlier_rejects(events: list[dict], user_id: str, other_id: str) -> list[tuple[str, str]]:
