@@ -22,10 +22,10 @@ LOCATION ?= data/generated
 export SPARKIFY_RAW_LOCATION = $(LOCATION)
 # Knobs of `make forget`: the user to erase and why. Like LOCATION, they reach the command
 # through the environment, so any text works as the reason.
-USER_ID ?=
-REASON ?=
-export SPARKIFY_ERASE_USER_ID = $(USER_ID)
-export SPARKIFY_ERASURE_REASON = $(REASON)
+# Taken from make's command line only: a USER_ID in the shell's environment (a container's
+# uid, say) must never name whom to erase.
+export SPARKIFY_ERASE_USER_ID = $(if $(filter command line,$(origin USER_ID)),$(USER_ID))
+export SPARKIFY_ERASURE_REASON = $(if $(filter command line,$(origin REASON)),$(REASON))
 # Rejected lines allowed per source; empty means the project's var max_rejects (0).
 MAX_REJECTS ?=
 # FULL_REFRESH=1 reloads every file and rebuilds every model; by default (empty or 0) only

@@ -357,7 +357,10 @@ def bench_dag(scale: str, runs: int) -> None:
             home.mkdir()
             shutil.copy(migrated / "airflow.db", home / "airflow.db")
             env = dag_env | {"AIRFLOW_HOME": str(home), "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos")}
-            wall, _, output = measure_with_output([str(AIRFLOW), "dags", "test", "sparkify_daily"], env, "the DAG")
+            # The same work as make pipeline: the freshness check, which it does not run (and
+            # which fails on data as old as the sample's or the generator's), is marked done.
+            dag = [str(AIRFLOW), "dags", "test", "sparkify_daily", "--mark-success-pattern", "source_freshness"]
+            wall, _, output = measure_with_output(dag, env, "the DAG")
             walls["dag"].append(wall)
             # The run's own duration, from its start to its end in Airflow, as the UI shows it.
             walls["dag in airflow"].append(float(re.findall(r"run_duration=([\d.]+)", output)[-1]))

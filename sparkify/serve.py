@@ -45,7 +45,11 @@ def serve(commands: dict[str, list[str]]) -> int:
     servers: dict[str, subprocess.Popen] = {}
     try:
         for name, command in commands.items():
-            servers[name] = subprocess.Popen(command, start_new_session=True)
+            try:
+                servers[name] = subprocess.Popen(command, start_new_session=True)
+            except OSError:
+                stop(servers)  # those started run in sessions of their own, out of Ctrl-C's reach
+                raise
         while True:
             ended = [(name, server.returncode) for name, server in servers.items() if server.poll() is not None]
             if ended:

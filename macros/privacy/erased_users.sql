@@ -9,15 +9,13 @@
 {%- endmacro %}
 
 
-{#- A user id in text, as a number, or null when the text is none: any text can come in,
-    a rejected line's too, and no cast may fail. -#}
 {% macro text_user_id(expression) -%}
-(case when {{ text_matches(empty_as_null(expression), '-?[0-9]{1,9}') }} then cast({{ empty_as_null(expression) }} as integer) end)
+(case when {{ text_matches(empty_as_null(expression), '-?[0-9]{1,10}') }} then cast({{ empty_as_null(expression) }} as bigint) end)
 {%- endmacro %}
 
 
 {% macro is_erased_user(schema, expression) -%}
-{{ text_user_id(expression) }} in (select cast(user_id as integer) from {{ schema }}.erasures)
+{{ text_user_id(expression) }} in (select cast(user_id as bigint) from {{ schema }}.erasures)
 {%- endmacro %}
 
 

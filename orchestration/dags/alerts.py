@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
@@ -37,6 +38,8 @@ def send(text: str) -> None:
     except AirflowNotFoundException:
         say_once_that_alerts_stay_in_the_log()
         log.error("Sparkify alert: %s", text)
+    except Exception as error:  # noqa: BLE001 - a webhook that fails must not fail the task it reports on
+        log.error("Sparkify alert not sent (%s): %s", error, text)
 
 
 def where(context) -> str:
@@ -48,10 +51,11 @@ def where(context) -> str:
     )
 
 
-def failed_nodes(run_results: Path) -> list[str]:
-    """Each dbt node that failed in the build that wrote run_results.json: a test with its
-    number of failing rows, anything else with dbt's first line about it."""
-    if not run_results.is_file():
+def failed_nodes(run_results: Path, since: datetime) -> list[str]:
+    """Each dbt node that failed in the build that wrote run_results.json, if it was written
+    since the given time (else it is an earlier build's): a test with its number of failing
+    rows, anything else with dbt's first line about it."""
+    if not run_results.is_file() or run_results.stat().st_mtime < since.timestamp():
         return []
     failed = [result for result in json.loads(run_results.read_text())["results"] if result["status"] in FAILED]
     return [

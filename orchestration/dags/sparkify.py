@@ -96,7 +96,8 @@ def on_failure(context) -> None:
     log.error("Sparkify task failed: dag=%s task=%s run=%s: %s", dag_id, task_id, run_id, reason)
     if task_id in FOLLOWERS:
         return
-    failures = alerts.failed_nodes(TARGET_PATH / "run_results.json") if task_id == BUILD else []
+    started = context["task_instance"].start_date
+    failures = alerts.failed_nodes(TARGET_PATH / "run_results.json", started) if task_id == BUILD else []
     for failure in failures or [reason]:
         alerts.send(f"Sparkify task failed: {alerts.where(context)}: {failure}")
 
@@ -156,11 +157,19 @@ with DAG(
     def source_freshness() -> None:
         """`make freshness`: how old the newest event is. Past the warning age, a message; past
         the error age, the task fails, and its failure sends the message."""
+        # A target folder of its own: on Redshift the build may run at the same time, and the
+        # sources.json read below must be this check's, not an earlier day's.
+        target_path = TARGET_PATH / "freshness"
+        sources = target_path / "sources.json"
+        sources.unlink(missing_ok=True)
         checked = subprocess.run(
-            [str(DBT), "source", "freshness"], cwd=PROJECT_DIR, env=os.environ | DBT_ENV, capture_output=True, text=True
+            [str(DBT), "source", "freshness"],
+            cwd=PROJECT_DIR,
+            env=os.environ | DBT_ENV | {"DBT_TARGET_PATH": str(target_path)},
+            capture_output=True,
+            text=True,
         )
         log.info("%s", checked.stdout + checked.stderr)
-        sources = TARGET_PATH / "sources.json"
         for warning in alerts.stale_sources(sources, "warn"):
             alerts.send(f"Sparkify data is getting stale: {warning}")
         if checked.returncode != 0:

@@ -66,7 +66,7 @@ def real_sample_build(tmp_path_factory, worker_id, real_sample) -> tuple[Warehou
     shared = tmp_path_factory.getbasetemp().parent / "real_sample_build"
     with FileLock(f"{shared}.lock"):
         if not (shared / "output.txt").is_file():
-            shared.mkdir()
+            shared.mkdir(exist_ok=True)  # a worker's failed build leaves it: the next one tries again
             result = warehouse.pipeline(real_sample)
             assert result.returncode == 0, result.stdout + result.stderr
             shutil.copytree(warehouse.path.parent, shared / "warehouse", ignore=shutil.ignore_patterns("profiles"))

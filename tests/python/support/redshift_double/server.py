@@ -81,7 +81,7 @@ create function public.getdate() returns timestamp
 -- Redshift's DATEADD adds a number of date parts to a date or a timestamp and gives a timestamp
 -- (AWS: "DATEADD function"; a month past the end of a shorter month ends on its last day, as
 -- PostgreSQL's interval arithmetic does). The connection quotes the bare date part, as for
--- DATEDIFF. dbt's date_spine (models/semantic/metricflow_time_spine.sql) and MetricFlow's
+-- DATEDIFF. The time spine (models/semantic/metricflow_time_spine.sql) and MetricFlow's
 -- cumulative metrics call it.
 -- Built from immutable parts only, so that PostgreSQL inlines it and folds a constant part and
 -- amount: MetricFlow's cumulative join calls it once per pair of rows.
