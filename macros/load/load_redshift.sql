@@ -127,9 +127,6 @@ statupdate off
 {%- endmacro %}
 
 
-{#- Lines that COPY refused and whose raw line names an erased user: events of erased users,
-    as DuckDB counts them, rather than rejects. Only the main provisioned cluster keeps raw
-    lines (redshift_raw_lines); elsewhere they stay rejects, whose raw line is null anyway. -#}
 {% macro redshift_copy_errors_of_erased_users(load) %}
   {%- if var('redshift_raw_lines') | string | lower != 'true' or raw_user_id_column() not in load.columns | map(attribute='name') -%}
     {{ return(0) }}

@@ -24,9 +24,6 @@
 {%- endmacro %}
 
 
-{#- Drops from a load's rows, before they land, the events of erased users and the
-    logged-out events of their sessions; and their rejected lines, where the load keeps them
-    (DuckDB's new_rejects). Returns how many. -#}
 {% macro drop_erased_users_events(load, relation, rejects=none) %}
   {%- set user_column = raw_user_id_column() -%}
   {%- if user_column not in load.columns | map(attribute='name') -%}

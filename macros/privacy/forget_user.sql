@@ -41,9 +41,6 @@
 {% endmacro %}
 
 
-{#- Every table that can hold a row about the user, in the order of the erasure's deletes,
-    each with the condition that finds the user's rows; only the tables that exist. Marts are
-    found by their user_id column, so a new one is erased too. -#}
 {% macro erasure_tables(user_id) %}
   {%- set schema = var('raw_schema') -%}
   {%- set tables = [] -%}
@@ -92,15 +89,11 @@
 {% endmacro %}
 
 
-{#- An event is the user's when it carries their id, or carries none (logged out, before a
-    login) in one of their sessions. -#}
 {% macro erased_event_condition(user_id) -%}
 {{ users_events_condition(whole_number_value(raw_user_id_column()) ~ ' = ' ~ user_id, 'select sessionid from erased_sessions') }}
 {%- endmacro %}
 
 
-{#- Noted before the first delete: the user's sessions, play times and user agents, which the
-    conditions of erasure_tables read. -#}
 {% macro erased_values_sql(events, user_id) -%}
 {%- set songplays = ref('songplays') -%}
 create temp table erased_sessions as
@@ -118,7 +111,6 @@ select cast(null as timestamp) as start_time where 1 = 0
 {%- endmacro %}
 
 
-{#- Whether the user is anywhere: the rows that carry their id (finds_user). -#}
 {% macro user_rows_sql(tables) -%}
 select 0
 {%- for table in tables %}

@@ -1,4 +1,3 @@
-{#- The var raw_retention_days as a whole number of days, or none to keep every event. -#}
 {% macro raw_retention_days() %}
   {%- set days = var('raw_retention_days') | string | trim -%}
   {%- if days in ('', 'none', 'None') -%}
@@ -13,8 +12,6 @@
 {% endmacro %}
 
 
-{#- Deletes the raw events older than the retention, by their time, counted back from the
-    load; not recorded in staging_deletions, so that the marts keep what they were built from. -#}
 {% macro apply_raw_retention(schema, days, loaded_at) %}
   {#- Whole seconds, so that the time printed is the one applied. -#}
   {%- set cutoff = loaded_at.replace(microsecond=0) - modules.datetime.timedelta(days=days) -%}
