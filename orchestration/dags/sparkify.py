@@ -157,15 +157,20 @@ with DAG(
     def source_freshness() -> None:
         """`make freshness`: how old the newest event is. Past the warning age, a message; past
         the error age, the task fails, and its failure sends the message."""
-        # A target folder of its own: on Redshift the build may run at the same time, and the
-        # sources.json read below must be this check's, not an earlier day's.
+        # A target folder of its own, as on Redshift the build may run at the same time: the
+        # sources.json read below is this check's, not an earlier day's. It starts from the
+        # load's parse (dbt's partial parse file, which dbt only reads from there).
         target_path = TARGET_PATH / "freshness"
         sources = target_path / "sources.json"
         sources.unlink(missing_ok=True)
+        own_target = {
+            "DBT_TARGET_PATH": str(target_path),
+            "DBT_PARTIAL_PARSE_FILE_PATH": str(TARGET_PATH / "partial_parse.msgpack"),
+        }
         checked = subprocess.run(
             [str(DBT), "source", "freshness"],
             cwd=PROJECT_DIR,
-            env=os.environ | DBT_ENV | {"DBT_TARGET_PATH": str(target_path)},
+            env=os.environ | DBT_ENV | own_target,
             capture_output=True,
             text=True,
         )
