@@ -12,8 +12,9 @@ from support.metrics import (
     by_day,
     check_make,
     expected_figures,
+    metrics_row,
+    printed_by_day,
     printed_table,
-    read_csv,
 )
 
 
@@ -28,8 +29,7 @@ def all_metrics(warehouse, tmp_path_factory) -> dict[str, float]:
     """Every metric that needs no metric_time, from one `make metrics` run, written as CSV."""
     out = tmp_path_factory.mktemp("metrics") / "all.csv"
     check_make(warehouse.make("metrics", f"METRICS={','.join(SCALAR_METRICS)}", f"CSV={out}"))
-    [row] = read_csv(out)
-    return {metric: float(value) for metric, value in row.items()}
+    return metrics_row(out)
 
 
 def test_every_metric_equals_its_query_of_the_marts(all_metrics, warehouse):
@@ -44,17 +44,13 @@ def test_the_known_figures_of_the_real_sample(all_metrics):
     assert all_metrics["free_to_paid_upgrades"] == 8
 
 
-def test_make_metrics_prints_plays_and_daily_active_users_by_day(warehouse):
+def test_make_metrics_prints_plays_and_daily_active_users_by_day(warehouse, monkeypatch):
     # An empty ORDER in the environment, as a make above this one exports it (make test does),
-    # still means: in the order of BY.
-    warehouse.env = {**warehouse.env, "ORDER": ""}
+    # still means: in the order of BY. Only for this test: the warehouse is the session's.
+    monkeypatch.setattr(warehouse, "env", {**warehouse.env, "ORDER": ""})
     printed = check_make(warehouse.make("metrics", "METRICS=plays,daily_active_users", "BY=metric_time__day")).stdout
     rows = printed_table(printed)
 
     assert [row["metric_time__day"] for row in rows] == sorted(row["metric_time__day"] for row in rows)
-    assert {row["metric_time__day"][:10]: int(row["daily_active_users"]) for row in rows} == (
-        by_day(warehouse.query, DAILY_ACTIVE_USERS_SQL)
-    )
-    assert {row["metric_time__day"][:10]: int(row["plays"]) for row in rows} == (
-        by_day(warehouse.query, PLAYS_BY_DAY_SQL)
-    )
+    assert printed_by_day(rows, "daily_active_users") == by_day(warehouse.query, DAILY_ACTIVE_USERS_SQL)
+    assert printed_by_day(rows, "plays") == by_day(warehouse.query, PLAYS_BY_DAY_SQL)

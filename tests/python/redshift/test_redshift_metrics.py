@@ -12,8 +12,9 @@ from support.metrics import (
     by_day,
     check_make,
     expected_figures,
+    metrics_row,
+    printed_by_day,
     printed_table,
-    read_csv,
 )
 from support.redshift import RedshiftWarehouse, make_redshift_warehouse
 
@@ -35,8 +36,7 @@ def make_metrics(redshift: RedshiftWarehouse, *args: str):
 def all_metrics(redshift_sample, tmp_path_factory) -> dict[str, float]:
     out = tmp_path_factory.mktemp("metrics") / "all.csv"
     make_metrics(redshift_sample, f"METRICS={','.join(SCALAR_METRICS)}", f"CSV={out}")
-    [row] = read_csv(out)
-    return {metric: float(value) for metric, value in row.items()}
+    return metrics_row(out)
 
 
 def test_every_metric_equals_its_query_of_the_marts_on_redshift(all_metrics, redshift_sample):
@@ -50,9 +50,5 @@ def test_make_metrics_prints_plays_and_daily_active_users_by_day_on_redshift(red
     printed = make_metrics(redshift_sample, "METRICS=plays,daily_active_users", "BY=metric_time__day").stdout
     rows = printed_table(printed)
 
-    assert {row["metric_time__day"][:10]: int(row["daily_active_users"]) for row in rows} == (
-        by_day(redshift_sample.query, DAILY_ACTIVE_USERS_SQL)
-    )
-    assert {row["metric_time__day"][:10]: int(row["plays"]) for row in rows} == (
-        by_day(redshift_sample.query, PLAYS_BY_DAY_SQL)
-    )
+    assert printed_by_day(rows, "daily_active_users") == by_day(redshift_sample.query, DAILY_ACTIVE_USERS_SQL)
+    assert printed_by_day(rows, "plays") == by_day(redshift_sample.query, PLAYS_BY_DAY_SQL)

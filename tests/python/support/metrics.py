@@ -80,6 +80,17 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
+def metrics_row(path: Path) -> dict[str, float]:
+    """The one row that `make metrics CSV=path` writes for metrics grouped by nothing, as numbers."""
+    [row] = read_csv(path)
+    return {metric: float(value) for metric, value in row.items()}
+
+
+def printed_by_day(rows: list[dict[str, str]], metric: str) -> dict[str, int]:
+    """A metric of a table grouped by metric_time__day, by the ISO date of the day, as by_day gives it."""
+    return {row["metric_time__day"][:10]: int(row[metric]) for row in rows}
+
+
 def printed_table(output: str) -> list[dict[str, str]]:
     """The rows of the table that mf query prints (tabulate's plain format: a header, a line of
     dashes, then the rows; the columns as wide as the dashes)."""
