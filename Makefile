@@ -88,8 +88,9 @@ DOCS_PORT ?= 8081
 # Airflow's parts by name, each server on 127.0.0.1), the project's DAG, SQLite metadata in
 # .airflow/, 4 worker processes rather than 32, no telemetry, and absolute paths to the
 # warehouse and to a dbt target folder of the DAG's own (so that its dbt runs leave the user's
-# partial parse alone), since Cosmos runs dbt in a temporary copy of the project. The load task runs in the project, so SPARKIFY_RAW_LOCATION
-# (exported above, never written into the shell line) may be relative.
+# partial parse alone), since Cosmos runs dbt in a temporary copy of the project. The load task
+# runs in the project, so SPARKIFY_RAW_LOCATION (exported above, never written into the shell
+# line) may be relative.
 AIRFLOW_ENV = PATH=$(abspath $(AIRFLOW_VENV))/bin:$$PATH \
   AIRFLOW_HOME=$(CURDIR)/.airflow \
   AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/orchestration/dags \

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -268,103 +269,26 @@ def test_on_redshift_a_missing_env_file_says_how_to_write_it(parsed):
     assert "make infra-env" in next(iter(errors.values()))
 
 
-def test_on_redshift_a_daily_load_copies_only_what_is_new(parsed, redshift, small_dataset):  # noqa: F811
-    # The load task runs make load's loader, which hands the COPY a manifest of the objects new
-    # since the ledger; a bare `dbt run-operation load_raw` would copy the whole prefix daily.
-    command = parsed["redshift"]["dag"]["tasks"]["load_raw"]["bash_command"]
-    location = redshift.upload(small_dataset, "data")
-    env = {**redshift.env, "DBT_TARGET": "redshift", "SPARKIFY_RAW_LOCATION": location}
-
-    def daily_load() -> str:
-        result = subprocess.run(["bash", "-c", command], cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    first, second = daily_load(), daily_load()
-
-    logs = len(list(small_dataset.glob("log_data/**/*.json")))
-    assert f"staging_events from {location}: {logs} new or changed files of {logs}" in first
-    assert f"staging_events from {location}: 0 new or changed files of {logs}, 0 rows loaded" in second
+def test_the_load_task_runs_make_loads_loader_on_both_targets(parsed):
+    """The loader hands the COPY only the files new since the ledger (the duckdb and redshift
+    tiers test it); a bare `dbt run-operation load_raw` would copy the whole prefix every day."""
+    dry_run = subprocess.run(
+        ["make", "-n", "--no-print-directory", "load"], cwd=PROJECT_DIR, capture_output=True, text=True
+    )
+    program, *arguments = shlex.split(dry_run.stdout.splitlines()[-1])
+    for target in ("local", "redshift"):
+        command = parsed[target]["dag"]["tasks"]["load_raw"]["bash_command"]
+        assert shlex.split(command) == [str(PROJECT_DIR / program), *arguments], target
 
 
 # --- What a run does -----------------------------------------------------------------------
 
-
-@pytest.fixture(scope="module")
-def daily_run(manifest, metadata_db, run_warehouse, real_sample, tmp_path_factory):
-    """One whole `airflow dags test` of the DAG: load the real sample, build and test everything.
-
-    The sample's path comes from the Airflow Variable (set here through the environment), which
-    wins over the environment variable, pointed at nothing. No alert connection is set.
-    """
-    tmp_path = tmp_path_factory.mktemp("airflow_daily")
-    run, states = run_dag(
-        metadata_db, tmp_path, run_warehouse,
-        AIRFLOW_VAR_SPARKIFY_RAW_LOCATION=str(real_sample), SPARKIFY_RAW_LOCATION=str(tmp_path / "nothing-here"),
-    )  # fmt: skip
-    return run_warehouse, run, states
-
-
-def test_a_daily_run_on_the_sample_builds_everything_and_fails_on_its_stale_data(daily_run, parsed):
-    """The sample's newest event is from 2018: past the error age of the freshness check."""
-    _, run, states = daily_run
-    assert run.returncode != 0
-    assert states == dict.fromkeys(parsed["local"]["dag"]["tasks"], "success") | {FRESHNESS: "failed"}, (
-        run.stdout[-5000:] + run.stderr[-5000:]
-    )
-
-
-def test_without_an_alert_connection_the_alert_goes_to_the_log_which_says_so_once(daily_run):
-    _, run, _ = daily_run
-    output = run.stdout + run.stderr
-    assert output.count("No Airflow connection 'sparkify_alerts'") == 1
-    alert = rf"Sparkify alert: Sparkify task failed: dag={DAG_ID} task=(\S+) run=\S+ <\S+\|log>: (.*)"
-    alerts = re.findall(alert, output)
-    assert [task for task, _ in alerts] == [FRESHNESS]
-    assert re.match(r"source sparkify\.staging_events: newest row 2018-11-30T\d\d:\d\d UTC, [\d,]+ hours old "
-                    r"\(error after 7 days\)", alerts[0][1]), alerts  # fmt: skip
-
-
-def test_in_a_daily_run_one_dbt_process_builds_and_the_other_tasks_run_no_dbt(daily_run):
-    """Besides the load, one dbt process: DuckDB takes one writer, and a process per model
-    cost 4 s each."""
-    _, run, _ = daily_run
-    commands = re.findall(r"Running command: \[PosixPath\('([^']+)'\), '([\w-]+)'", run.stdout)
-    assert commands == [(str(PROJECT_DIR / ".venv/bin/dbt"), "build")]
-
-
-def test_in_a_daily_run_the_build_reuses_the_parse_of_the_load(daily_run):
-    """A parse of its own, in Cosmos's temporary copy of the project, would cost seconds, and
-    point the next runs at that copy's seed once it is deleted."""
-    _, run, _ = daily_run
-    assert "Unable to do partial parsing" not in run.stdout
-
-
-def test_in_a_daily_run_dbt_runs_a_test_of_several_models_after_all_of_them(daily_run, manifest):
-    """So it checks today's tables, not the previous contents of some."""
-    _, run, _ = daily_run
-    lines = run.stdout.splitlines()
-
-    def line_of(pattern: str) -> int:
-        found = [number for number, line in enumerate(lines) if re.search(pattern, line)]
-        assert len(found) == 1, pattern
-        return found[0]
-
-    for test in shared_tests(manifest):
-        passed = line_of(rf" of \d+ PASS {re.escape(test['name'])} ")
-        for parent in test["depends_on"]["nodes"]:
-            built = line_of(rf" of \d+ OK (created|loaded) [\w ]+\.{re.escape(manifest['nodes'][parent]['name'])} ")
-            assert built < passed, (test["name"], parent)
-
-
-@pytest.mark.parametrize(("table", "rows"), REAL_SAMPLE_ROWS.items())
-def test_after_a_daily_run_the_warehouse_holds_the_real_sample(daily_run, table, rows):
-    warehouse, _, _ = daily_run
-    assert warehouse.scalar(f"select count(*) from {table}") == rows
+# Injected into a linked copy of the project: a test of `sessions` whose every row fails.
+BROKEN_MODEL = "model.sparkify.sessions"
 
 
 def project_with_a_failing_test(tmp_path: Path) -> Path:
-    """The project, linked file by file, plus a singular test on stg_sparkify__songs that always fails."""
+    """The project, linked file by file, plus a singular test on sessions that always fails."""
     project = tmp_path / "project"
     (project / "tests").mkdir(parents=True)
     for child in PROJECT_DIR.iterdir():
@@ -373,8 +297,7 @@ def project_with_a_failing_test(tmp_path: Path) -> Path:
     for child in (PROJECT_DIR / "tests").glob("*.sql"):
         (project / "tests" / child.name).symlink_to(child)
     (project / "tests/assert_injected_failure.sql").write_text(
-        "-- Injected by test_airflow_dag.py: every row is a failure.\n"
-        "select song_id from {{ ref('stg_sparkify__songs') }}\n"
+        "-- Injected by test_airflow_dag.py: every row is a failure.\nselect session_id from {{ ref('sessions') }}\n"
     )
     return project
 
@@ -386,60 +309,154 @@ def descendants(uid: str, manifest: dict) -> set[str]:
     return children.union(*(descendants(child, manifest) for child in children))
 
 
+def stopped_by_the_failure(manifest: dict) -> set[str]:
+    """The models below the broken one, and the tests of several models that touch either."""
+    downstream = descendants(BROKEN_MODEL, manifest)
+    stopped = {BROKEN_MODEL, *downstream}
+    touching = {test["unique_id"] for test in shared_tests(manifest) if stopped & set(test["depends_on"]["nodes"])}
+    return downstream | touching
+
+
 @pytest.fixture(scope="module")
-def failing_run(daily_run, metadata_db, tmp_path_factory):
-    """A run of a project with a failing test, on the loaded sample moved to two days ago,
-    with its alerts sent to a webhook on 127.0.0.1; returns the run, the states and the messages."""
-    loaded, _, _ = daily_run
-    tmp_path = tmp_path_factory.mktemp("airflow_failing")
+def daily_run(manifest, metadata_db, run_warehouse, real_sample, tmp_path_factory):
+    """One whole `airflow dags test` of a day that goes wrong twice: it loads the real sample,
+    builds and tests everything, and a test injected on sessions fails; the sample's newest
+    event, from 2018, is past the error age of the freshness check. The alerts go to a webhook
+    on 127.0.0.1.
+
+    The sample's path comes from the Airflow Variable (set here through the environment), which
+    wins over the environment variable, pointed at nothing. Returns the run, each task's state
+    and the messages the webhook received.
+    """
+    tmp_path = tmp_path_factory.mktemp("airflow_daily")
     project = project_with_a_failing_test(tmp_path)
-    warehouse = make_warehouse(tmp_path)
-    shutil.copy(loaded.path, warehouse.path)  # the raw tables are loaded already
-    with duckdb.connect(str(warehouse.path)) as connection:
-        connection.execute(make_newest_event_this_old(timedelta(days=2)))
-    parse(project, warehouse)
+    parse(project, run_warehouse)
     with webhook_receiver() as (url, received):
-        connection = json.dumps({"conn_type": "slackwebhook", "password": url})
         run, states = run_dag(
-            metadata_db, tmp_path, warehouse, "--mark-success-pattern", "load_raw",
-            SPARKIFY_PROJECT_DIR=str(project), AIRFLOW_CONN_SPARKIFY_ALERTS=connection,
+            metadata_db, tmp_path, run_warehouse,
+            SPARKIFY_PROJECT_DIR=str(project),
+            AIRFLOW_CONN_SPARKIFY_ALERTS=json.dumps({"conn_type": "slackwebhook", "password": url}),
+            AIRFLOW_VAR_SPARKIFY_RAW_LOCATION=str(real_sample), SPARKIFY_RAW_LOCATION=str(tmp_path / "nothing-here"),
         )  # fmt: skip
     return run, states, [message["text"] for message in received]
 
 
-def test_a_failed_test_and_stale_data_send_one_message_each_naming_what_failed(failing_run, real_sample):
-    run, _, messages = failing_run
-    assert len(messages) == 2, run.stdout[-5000:]
-    stale, failed = sorted(messages)  # "...data is getting stale" before "...task failed"
-    assert stale.startswith("Sparkify data is getting stale: source sparkify.staging_events: newest row ")
-    assert stale.endswith(" hours old (warn after 36 hours)")
-    songs = len(list(real_sample.glob("song_data/**/*.json")))  # the injected test fails on each
-    assert re.fullmatch(
-        rf"Sparkify task failed: dag={DAG_ID} task={re.escape(PRODUCER)} run=manual__\S+ <http://\S+\|log>: "
-        rf"dbt test assert_injected_failure: {songs} failing rows",
-        failed,
-    ), failed
-
-
-def test_a_failed_data_test_fails_its_task_and_stops_what_depends_on_it(failing_run, parsed, manifest):
-    run, states, _ = failing_run
+def test_a_failed_data_test_fails_its_task_and_stops_what_depends_on_it_and_all_else_runs(daily_run, parsed, manifest):
+    run, states, _ = daily_run
     output = run.stdout + run.stderr
     assert run.returncode != 0
     assert "assert_injected_failure" in output
-    broken = manifest["nodes"]["model.sparkify.stg_sparkify__songs"]
-    downstream = [manifest["nodes"][uid] for uid in descendants(broken["unique_id"], manifest)]
-    assert {node["name"] for node in downstream} >= {"songs", "artists", "songplays", "time"}
-    stopped = [task_of(node, manifest) for node in downstream]
-    stopped += [task_of_tests(node) for node in downstream if own_tests(node, manifest)]
-    stopped += [
-        task_of_shared_test(test)
-        for test in shared_tests(manifest)
-        if {node["unique_id"] for node in [broken, *downstream]} & set(test["depends_on"]["nodes"])
-    ]
+    broken = manifest["nodes"][BROKEN_MODEL]
+    stopped = [manifest["nodes"][uid] for uid in stopped_by_the_failure(manifest)]
+    assert {node["name"] for node in stopped if node["resource_type"] == "model"} == {"user_profiles"}
+    models = [node for node in stopped if node["resource_type"] != "test"]
+    stopped_tasks = [task_of_shared_test(node) for node in stopped if node["resource_type"] == "test"]
+    stopped_tasks += [task_of(node, manifest) for node in models]
+    stopped_tasks += [task_of_tests(node) for node in models if own_tests(node, manifest)]
     # The broken model was built, its tests failed, and so did the build and the run; what
-    # depends on it did not run, and all else succeeded.
+    # depends on it did not run, and all else succeeded, but for the freshness check.
     expected = dict.fromkeys(parsed["local"]["dag"]["tasks"], "success")
     expected |= {PRODUCER: "failed", PRODUCER_DONE: "upstream_failed", task_of_tests(broken): "failed"}
-    assert states == expected | dict.fromkeys(stopped, "upstream_failed")
+    expected |= {FRESHNESS: "failed"}
+    assert states == expected | dict.fromkeys(stopped_tasks, "upstream_failed"), output[-5000:]
     summary = re.findall(rf"Sparkify task failed: dag={DAG_ID} task=(\S+) run=manual__", output)
-    assert sorted(summary) == sorted([PRODUCER, task_of_tests(broken)]), output[-5000:]  # one line per failed task
+    # One line per failed task.
+    assert sorted(summary) == sorted([PRODUCER, task_of_tests(broken), FRESHNESS]), output[-5000:]
+
+
+def test_the_failed_test_and_the_stale_data_send_one_message_each_naming_what_failed(daily_run, run_warehouse):
+    run, _, messages = daily_run
+    assert len(messages) == 2, run.stdout[-5000:]
+    failed, stale = sorted(messages, key=lambda message: f"task={FRESHNESS} " in message)
+    where = rf"dag={DAG_ID} task=(\S+) run=manual__\S+ <http://\S+\|log>"
+    sessions = run_warehouse.scalar("select count(*) from analytics.sessions")  # the injected test fails on each
+    assert re.fullmatch(rf"Sparkify task failed: {where}: dbt test assert_injected_failure: {sessions:,} failing rows",
+                        failed).group(1) == PRODUCER, failed  # fmt: skip
+    found = re.fullmatch(rf"Sparkify task failed: {where}: source sparkify\.staging_events: newest row "
+                         r"2018-11-30T\d\d:\d\d UTC, [\d,]+ hours old \(error after 7 days\)", stale)  # fmt: skip
+    assert found and found.group(1) == FRESHNESS, stale
+
+
+def test_in_a_daily_run_one_dbt_process_builds_and_the_other_tasks_run_no_dbt(daily_run):
+    """Besides the load and the freshness check, one dbt process: DuckDB takes one writer, and
+    a process per model cost 4 s each."""
+    run, _, _ = daily_run
+    commands = re.findall(r"Running command: \[PosixPath\('([^']+)'\), '([\w-]+)'", run.stdout)
+    # The project's dbt, through the linked copy of the project that the run was given.
+    assert [(Path(dbt).resolve(), command) for dbt, command in commands] == [
+        ((PROJECT_DIR / ".venv/bin/dbt").resolve(), "build")
+    ]
+
+
+def test_in_a_daily_run_the_build_reuses_the_parse_of_the_load(daily_run):
+    """A parse of its own, in Cosmos's temporary copy of the project, would cost seconds, and
+    point the next runs at that copy's seed once it is deleted."""
+    run, _, _ = daily_run
+    assert "Unable to do partial parsing" not in run.stdout
+
+
+def test_in_a_daily_run_dbt_runs_a_test_of_several_models_after_all_of_them(daily_run, manifest):
+    """So it checks today's tables, not the previous contents of some."""
+    run, _, _ = daily_run
+    lines = run.stdout.splitlines()
+
+    def line_of(pattern: str) -> int:
+        """The line of dbt's own output, as the build logs it (a task that follows the build
+        may log the same event again, as JSON)."""
+        pattern = rf"\d\d:\d\d:\d\d  \d+ of \d+ {pattern}"
+        found = [number for number, line in enumerate(lines) if re.search(pattern, line)]
+        assert len(found) == 1, pattern
+        return found[0]
+
+    stopped = stopped_by_the_failure(manifest)
+    ran = [test for test in shared_tests(manifest) if test["unique_id"] not in stopped]
+    assert len(ran) > len(shared_tests(manifest)) / 2
+    for test in ran:
+        passed = line_of(rf"PASS {re.escape(test['name'])} ")
+        for parent in test["depends_on"]["nodes"]:
+            name = manifest["nodes"][parent]["name"]
+            built = line_of(rf"OK (created|loaded) [\w ]+\.{re.escape(name)} ")
+            assert built < passed, (test["name"], parent)
+
+
+@pytest.mark.parametrize(("table", "rows"), REAL_SAMPLE_ROWS.items())
+def test_after_a_daily_run_the_warehouse_holds_the_real_sample(daily_run, run_warehouse, table, rows):
+    assert run_warehouse.scalar(f"select count(*) from {table}") == rows
+
+
+# --- The alerts and the freshness check, called as the tasks call them ------------------------
+
+
+def run_in_airflow_venv(code: str, tmp_path: Path, warehouse: Warehouse, **overrides: str):
+    """Python code in .venv-airflow, with the DAGs folder importable (the DAG is `sparkify`)."""
+    # Not run in the project, whose own `sparkify` package would shadow the DAG's module.
+    env = airflow_env(tmp_path / "airflow", warehouse, PYTHONPATH=str(DAGS_FOLDER), **overrides)
+    return subprocess.run(
+        [str(AIRFLOW_BIN / "python"), "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+
+
+def test_without_an_alert_connection_alerts_go_to_the_log_which_says_so_once(tmp_path):
+    code = "import alerts; alerts.send('first'); alerts.send('second')"
+    sent = run_in_airflow_venv(code, tmp_path, make_warehouse(tmp_path))
+    output = sent.stdout + sent.stderr
+    assert sent.returncode == 0, output
+    assert output.count("No Airflow connection 'sparkify_alerts'") == 1
+    assert re.findall(r"Sparkify alert: (\w+)", output) == ["first", "second"]
+
+
+def test_data_that_is_getting_stale_sends_a_message_and_the_check_passes(daily_run, run_warehouse, tmp_path):
+    """Two days old: past the warning age, not the error age."""
+    warehouse = make_warehouse(tmp_path)
+    shutil.copy(run_warehouse.path, warehouse.path)
+    with duckdb.connect(str(warehouse.path)) as connection:
+        connection.execute(make_newest_event_this_old(timedelta(days=2)))
+    with webhook_receiver() as (url, received):
+        checked = run_in_airflow_venv(
+            f"import sparkify; sparkify.dag.get_task({FRESHNESS!r}).python_callable()", tmp_path, warehouse,
+            AIRFLOW_CONN_SPARKIFY_ALERTS=json.dumps({"conn_type": "slackwebhook", "password": url}),
+        )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert len(received) == 1, checked.stdout + checked.stderr
+    assert re.fullmatch(r"Sparkify data is getting stale: source sparkify\.staging_events: newest row \S+ UTC, "
+                        r"(47|48) hours old \(warn after 36 hours\)", received[0]["text"]), received  # fmt: skip
