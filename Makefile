@@ -264,7 +264,7 @@ bench: install ## Loader and build against the raw-scan floor, side by side (SCA
 	$(BIN)/python scripts/benchmark.py --scale $(SCALE)
 
 bench-dag: install $(AIRFLOW_INSTALLED) ## The daily DAG's run against make pipeline's, side by side (SCALE=sample: the whole sample; 1m, 10m: a day's append)
-	$(BIN)/python scripts/benchmark.py --dag --scale $(SCALE)
+	$(BIN)/python scripts/benchmark_dag.py --scale $(SCALE)
 
 infra-init: ## terraform init in terraform/ (with the local provider mirror, when there is one)
 	$(TERRAFORM_INIT)

@@ -5,7 +5,6 @@
     .venv/bin/python scripts/benchmark.py --scale 10m       # make bench SCALE=10m: minutes
     .venv/bin/python scripts/benchmark.py --scale sample    # the real sample
     .venv/bin/python scripts/benchmark.py --generate 3000 365 100000   # the generator alone
-    .venv/bin/python scripts/benchmark.py --dag --scale 1m  # make bench-dag: the DAG against make pipeline
 
 For a scale, the data is generated into data/bench/<scale> when missing. Each figure is the
 wall time of a fresh process (start-up included) and its peak resident memory, after every
@@ -26,13 +25,7 @@ file has been read once, so that both sides read from a warm page cache:
 
 It prints the ratios that the loader's targets are stated in and asserts nothing.
 
-With --dag it measures the daily Airflow DAG instead, against `make pipeline`, side by side in
-each run, both from the same warehouse: empty for the real sample, and at 1m or 10m built
-without the last day, which the run then appends. The DAG runs as its tests run it:
-`airflow dags test sparkify_daily` in a throwaway AIRFLOW_HOME on a SQLite database migrated
-beforehand. Each side has its own dbt target folder, parsed before it is timed, as `make
-airflow` parses before Airflow starts. It prints both times, the run's own duration in
-Airflow, and the ratio DAG / pipeline (target <= 2).
+scripts/benchmark_dag.py measures the daily Airflow DAG against `make pipeline` (make bench-dag).
 """
 
 from __future__ import annotations
@@ -40,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -49,14 +41,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
-
 from sparkify.pipeline import DAILY_BUILD
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SAMPLE = PROJECT_DIR.parent / "shared/data/sparkify-sample"
-AIRFLOW = PROJECT_DIR / ".venv-airflow/bin/airflow"
 # users, days, songs of each generated scale (seed 42).
 SCALES = {"1m": (1750, 365, 10_000), "10m": (17_500, 365, 100_000)}
 
@@ -305,80 +294,6 @@ def bench_growth(append_at_10m: float, runs: int) -> None:
     print(f"  1m {append_at_1m:.1f} s, 10m {append_at_10m:.1f} s: {append_at_10m / append_at_1m:.2f}x (target <= 1.3)")
 
 
-def row_counts(warehouse: Path) -> dict[str, int]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        tables = connection.execute(
-            "select table_schema || '.' || table_name from information_schema.tables where table_type = 'BASE TABLE'"
-        ).fetchall()
-        return {table: connection.execute(f"select count(*) from {table}").fetchone()[0] for (table,) in tables}
-
-
-def bench_dag(scale: str, runs: int) -> None:
-    """The daily DAG against `make pipeline`, side by side in each run, from the same warehouse."""
-    if not AIRFLOW.is_file():
-        sys.exit(f"{AIRFLOW} is missing: `make bench-dag` installs it")
-    root = dataset(scale)
-    work = "the whole sample on an empty warehouse" if scale == "sample" else "the last day's append"
-    print(f"The daily DAG against make pipeline at {scale}: {work}, {root} ({runs} run{'s' * (runs > 1)})")
-    with tempfile.TemporaryDirectory(dir=PROJECT_DIR / "data") as tmp:
-        workdir = Path(tmp)
-        start = workdir / "start.duckdb"
-        pipeline_env = warehouse_env(workdir, "pipeline.duckdb") | {"DBT_TARGET_PATH": str(workdir / "pipeline-target")}
-        dag_env = warehouse_env(workdir, "dag.duckdb") | {
-            "DBT_TARGET_PATH": str(workdir / "dag-target"),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "orchestration/dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-            # As the DAG's tests and `make airflow` set it: the Variable wins over the environment.
-            "AIRFLOW_VAR_SPARKIFY_RAW_LOCATION": str(root),
-        }
-        if scale != "sample":
-            build_without_last_day(root, pipeline_env, start)
-        # Not timed: each side's parse (with the flags Cosmos passes, which both reuse), and the
-        # migration of Airflow's metadata database, copied into each run's throwaway home.
-        for env in (pipeline_env, dag_env):
-            parse = [str(BIN / "dbt"), "parse", "--quiet", "--profile", "sparkify", "--target", "local"]
-            subprocess.run(parse, cwd=PROJECT_DIR, env=env, capture_output=True, check=True)
-        migrated = workdir / "migrated"
-        subprocess.run([str(AIRFLOW), "db", "migrate"], env=dag_env | {"AIRFLOW_HOME": str(migrated)},
-                       capture_output=True, check=True)  # fmt: skip
-        pipeline = [str(BIN / "python"), "-m", "sparkify.pipeline", "--location", str(root)]
-        walls: dict[str, list[float]] = {"pipeline": [], "dag": [], "dag in airflow": []}
-        for run in range(1, runs + 1):
-            print(f"  run {run}")
-            for env in (pipeline_env, dag_env):
-                warehouse = Path(env["SPARKIFY_DUCKDB_PATH"])
-                if start.exists():
-                    shutil.copy(start, warehouse)
-                else:
-                    warehouse.unlink(missing_ok=True)
-            walls["pipeline"].append(measure(pipeline, pipeline_env, "make pipeline")[0])
-            home = workdir / f"airflow-{run}"
-            home.mkdir()
-            shutil.copy(migrated / "airflow.db", home / "airflow.db")
-            env = dag_env | {"AIRFLOW_HOME": str(home), "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos")}
-            # The same work as make pipeline: the freshness check, which it does not run (and
-            # which fails on data as old as the sample's or the generator's), is marked done.
-            dag = [str(AIRFLOW), "dags", "test", "sparkify_daily", "--mark-success-pattern", "source_freshness"]
-            wall, _, output = measure_with_output(dag, env, "the DAG")
-            walls["dag"].append(wall)
-            # The run's own duration, from its start to its end in Airflow, as the UI shows it.
-            walls["dag in airflow"].append(float(re.findall(r"run_duration=([\d.]+)", output)[-1]))
-            print(f"    {'the run in Airflow':<28} {walls['dag in airflow'][-1]:8.1f} s", flush=True)
-            print(f"    {'DAG / pipeline':<28} {walls['dag'][-1] / walls['pipeline'][-1]:8.2f}x", flush=True)
-            pipeline_rows = row_counts(Path(pipeline_env["SPARKIFY_DUCKDB_PATH"]))
-            dag_rows = row_counts(Path(dag_env["SPARKIFY_DUCKDB_PATH"]))
-            if pipeline_rows != dag_rows:
-                sys.exit(f"the DAG and make pipeline left different tables: {pipeline_rows} against {dag_rows}")
-    median = {name: statistics.median(values) for name, values in walls.items()}
-    print(f"Figures at {scale} ({work}; medians; the same tables on both sides):")
-    print(f"  make pipeline:                        {median['pipeline']:6.1f} s")
-    print(f"  airflow dags test sparkify_daily:     {median['dag']:6.1f} s, "
-          f"DAG / pipeline {median['dag'] / median['pipeline']:.2f}x (target <= 2)")  # fmt: skip
-    print(f"  the run's duration in Airflow:        {median['dag in airflow']:6.1f} s, "
-          f"DAG / pipeline {median['dag in airflow'] / median['pipeline']:.2f}x")  # fmt: skip
-
-
 def bench_generator(users: int, days: int, songs: int) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         out = Path(workdir) / "data"
@@ -397,7 +312,6 @@ def main() -> int:
     parser.add_argument("--runs", type=int, help="runs of each side (default: 3 for sample and 1m, 1 for 10m)")
     parser.add_argument("--generate", type=int, nargs=3, metavar=("USERS", "DAYS", "SONGS"),
                         help="benchmark the generator at this size instead")  # fmt: skip
-    parser.add_argument("--dag", action="store_true", help="the daily Airflow DAG against make pipeline instead")
     args = parser.parse_args()
     if args.generate:
         bench_generator(*args.generate)
@@ -405,9 +319,6 @@ def main() -> int:
     if args.scale == "sample" and not (SAMPLE / "log_data").is_dir():
         parser.error(f"no log_data/ under {SAMPLE}")
     (PROJECT_DIR / "data").mkdir(exist_ok=True)
-    if args.dag:
-        bench_dag(args.scale, args.runs or (1 if args.scale == "10m" else 3))
-        return 0
     median = bench_scale(args.scale, args.runs or (1 if args.scale == "10m" else 3))
     if args.scale == "10m":
         bench_growth(median["append pipeline"], 3)
