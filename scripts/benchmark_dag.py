@@ -27,19 +27,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +53,8 @@ from benchmark import (
     warehouse_env,
 )
 
+from sparkify.local_airflow import components_healthy, free_port
+
 AIRFLOW = PROJECT_DIR / ".venv-airflow/bin/airflow"
 DAG_ID = "sparkify_daily"
 FRESHNESS = "source_freshness"
@@ -67,22 +66,6 @@ def row_counts(warehouse: Path) -> dict[str, int]:
             "select table_schema || '.' || table_name from information_schema.tables where table_type = 'BASE TABLE'"
         ).fetchall()
         return {table: connection.execute(f"select count(*) from {table}").fetchone()[0] for (table,) in tables}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def healthy(port: int) -> bool:
-    """Whether the API answers and sees the scheduler, the DAG processor and the triggerer."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5) as response:
-            health = json.load(response)
-    except OSError:
-        return False
-    return all(health[part]["status"] == "healthy" for part in ("scheduler", "dag_processor", "triggerer"))
 
 
 @contextlib.contextmanager
@@ -108,7 +91,7 @@ def scheduler(env: dict[str, str], home: Path) -> Iterator[dict[str, str]]:
         print("  starting Airflow's scheduler (not timed)...", flush=True)
         deadline = time.monotonic() + 300
         # Unpausing fails until the DAG processor has written the DAG to the database.
-        while not healthy(port) or subprocess.run([str(AIRFLOW), "dags", "unpause", DAG_ID], env=env,
+        while not components_healthy(port) or subprocess.run([str(AIRFLOW), "dags", "unpause", DAG_ID], env=env,
                                                   capture_output=True).returncode != 0:  # fmt: skip
             if airflow.poll() is not None or time.monotonic() > deadline:
                 sys.exit(f"Airflow did not start; see {home / 'components.log'}")

@@ -14,9 +14,12 @@ them, and `airflow` from PATH.
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
+import urllib.request
 
 from sparkify.serve import serve
 
@@ -30,13 +33,31 @@ COMPONENTS = {
 }
 
 
+def free_port() -> int:
+    """A port free on 127.0.0.1: for an Airflow of one's own beside another (tests, benchmarks)."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def components_healthy(port: int) -> bool:
+    """Whether the API server on this port answers, and sees the scheduler, the DAG processor
+    and the triggerer healthy."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/api/v2/monitor/health", timeout=5) as response:
+            health = json.load(response)
+    except OSError:
+        return False
+    return all(health[part]["status"] == "healthy" for part in ("scheduler", "dag_processor", "triggerer"))
+
+
 def main() -> int:
     # In the environment rather than as api-server's --host: the simple auth manager reads the
     # setting, and warns that a server on another host looks like production.
     os.environ["AIRFLOW__API__HOST"] = HOST
-    # The scheduler looks for work every 0.2 s when idle, not every second: it has one DAG, whose
-    # 40-odd tasks run one after the other on DuckDB, and the default added up to a second to
-    # each (docs/benchmarks.md). A setting of the environment's own wins.
+    # The scheduler looks for work more often when idle than its default, every second: it has
+    # one DAG, whose 40-odd tasks run one after the other on DuckDB, and the default added up to
+    # a second to each (docs/benchmarks.md). A setting of the environment's own wins.
     os.environ.setdefault("AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME", str(SCHEDULER_IDLE_SECONDS))
     try:
         migrated = subprocess.run(["airflow", "db", "migrate"])

@@ -5,14 +5,11 @@ AIRFLOW_HOME, on the sockets that its processes listen on."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import psutil
 import pytest
@@ -20,11 +17,7 @@ from support.airflow_home import AIRFLOW_BIN, airflow_env, require_airflow
 from support.project import PROJECT_DIR
 from support.warehouse import make_warehouse
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from sparkify.local_airflow import components_healthy, free_port
 
 
 def listening(process: psutil.Process) -> set[tuple[str, int]]:
@@ -34,16 +27,6 @@ def listening(process: psutil.Process) -> set[tuple[str, int]]:
         with contextlib.suppress(psutil.NoSuchProcess):  # a process that ended since it was listed
             found |= {(c.laddr.ip, c.laddr.port) for c in member.net_connections("tcp") if c.status == "LISTEN"}
     return found
-
-
-def components_healthy(port: int) -> bool:
-    """Whether Airflow's API answers and sees the scheduler, the DAG processor and the triggerer."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5) as response:
-            health = json.load(response)
-    except OSError:
-        return False
-    return all(health[part]["status"] == "healthy" for part in ("scheduler", "dag_processor", "triggerer"))
 
 
 def test_make_airflow_starts_every_server_on_localhost_only_and_ctrl_c_stops_them_all(tmp_path):
