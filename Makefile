@@ -249,7 +249,7 @@ test: lint $(CHECKOV_INSTALLED) $(DASHBOARD_INSTALLED) $(AIRFLOW_INSTALLED) brow
 test-fast: install ## The fast tier while you work: no dbt process; the loader's planning and checks, the generator, the AWS helpers
 	$(BIN)/pytest -m fast
 
-airflow-test: install $(AIRFLOW_INSTALLED) ## Install .venv-airflow if missing, then test the daily DAG: parse, shape, a run on the real sample, a failing run; and make airflow's servers
+airflow-test: install $(AIRFLOW_INSTALLED) ## Install .venv-airflow if missing, then test the daily DAG: its shape, a run on the real sample with a failing test and stale data, the alerts; and make airflow's servers
 	$(BIN)/pytest -m airflow
 
 airflow: install $(AIRFLOW_INSTALLED) ## Airflow with the daily DAG on http://localhost:8080, every server on 127.0.0.1 (TARGET, LOCATION, AIRFLOW_PORT)
