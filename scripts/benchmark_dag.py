@@ -140,7 +140,6 @@ def bench_dag(scale: str, runs: int) -> None:
             "DBT_TARGET_PATH": str(workdir / "dag-target"),
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "orchestration/dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__PARALLELISM": "4",  # as make airflow sets it
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             # As the DAG's tests and `make airflow` set it: the Variable wins over the environment.
             "AIRFLOW_VAR_SPARKIFY_RAW_LOCATION": str(root),
