@@ -85,8 +85,8 @@ AIRFLOW_PORT ?= 8080
 # `make docs-serve`'s port: not Airflow's, so that both can run at once.
 DOCS_PORT ?= 8081
 # `make airflow`'s settings: .venv-airflow first on PATH (sparkify.local_airflow starts
-# Airflow's parts by name, each server on 127.0.0.1), the project's DAG, SQLite metadata in
-# .airflow/, 4 worker processes rather than 32, no telemetry, and absolute paths to the
+# Airflow's parts by name, each server on 127.0.0.1, and tunes them for one machine), the
+# project's DAG, SQLite metadata in .airflow/, no telemetry, and absolute paths to the
 # warehouse and to a dbt target folder of the DAG's own (so that its dbt runs leave the user's
 # partial parse alone), since Cosmos runs dbt in a temporary copy of the project. The load task
 # runs in the project, so SPARKIFY_RAW_LOCATION (exported above, never written into the shell
@@ -95,7 +95,6 @@ AIRFLOW_ENV = PATH=$(abspath $(AIRFLOW_VENV))/bin:$$PATH \
   AIRFLOW_HOME=$(CURDIR)/.airflow \
   AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/orchestration/dags \
   AIRFLOW__CORE__LOAD_EXAMPLES=False \
-  AIRFLOW__CORE__PARALLELISM=4 \
   AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
   AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
   AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
