@@ -121,6 +121,11 @@ def measure_with_output(command: list[str], env: dict[str, str], label: str) -> 
     return wall, peak_kib // 1024, result.stdout
 
 
+def pipeline_command(root: Path) -> list[str]:
+    """`make pipeline` on root: load what is new, build and test, in one process."""
+    return [str(BIN / "python"), "-m", "sparkify.pipeline", "--location", str(root)]
+
+
 def dataset(scale: str) -> Path:
     if scale == "sample":
         return SAMPLE
@@ -187,7 +192,7 @@ def project(root: Path, workdir: Path, bring_last_day) -> dict[str, tuple[float,
     warehouse, before_append = Path(env["SPARKIFY_DUCKDB_PATH"]), workdir / "before-append.duckdb"
     load = [str(BIN / "python"), "-m", "sparkify.load", "--location", str(root)]
     build = [str(BIN / "dbt"), *DAILY_BUILD]
-    pipeline = [str(BIN / "python"), "-m", "sparkify.pipeline", "--location", str(root)]
+    pipeline = pipeline_command(root)
     # dbt parses the whole project again when the profile renders differently (here, a new
     # warehouse path), which a daily user pays once: parse first, as their project is.
     subprocess.run([str(BIN / "dbt"), "parse"], cwd=PROJECT_DIR, env=env, capture_output=True, check=True)
@@ -264,7 +269,7 @@ def build_without_last_day(root: Path, env: dict[str, str], built: Path) -> None
     print(f"    building the warehouse without the last day ({last_day.name})...", flush=True)
     shutil.move(last_day, parked)
     try:
-        pipeline = [str(BIN / "python"), "-m", "sparkify.pipeline", "--location", str(root)]
+        pipeline = pipeline_command(root)
         subprocess.run(pipeline, cwd=PROJECT_DIR, env=env, capture_output=True, check=True)
     finally:
         shutil.move(parked, last_day)
@@ -279,7 +284,7 @@ def append_pipeline(scale: str, runs: int) -> float:
         workdir = Path(tmp)
         env = warehouse_env(workdir)
         warehouse, built = Path(env["SPARKIFY_DUCKDB_PATH"]), workdir / "built.duckdb"
-        pipeline = [str(BIN / "python"), "-m", "sparkify.pipeline", "--location", str(root)]
+        pipeline = pipeline_command(root)
         build_without_last_day(root, env, built)
         walls = []
         for _ in range(runs):

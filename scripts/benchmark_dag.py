@@ -50,10 +50,12 @@ from benchmark import (
     dataset,
     measure,
     measure_with_output,
+    pipeline_command,
     warehouse_env,
 )
 
-from sparkify.local_airflow import components_healthy, free_port
+from sparkify.local_airflow import components_healthy
+from sparkify.serve import free_port
 
 AIRFLOW = PROJECT_DIR / ".venv-airflow/bin/airflow"
 DAG_ID = "sparkify_daily"
@@ -154,7 +156,7 @@ def bench_dag(scale: str, runs: int) -> None:
         migrated = workdir / "migrated"
         subprocess.run([str(AIRFLOW), "db", "migrate"], env=dag_env | {"AIRFLOW_HOME": str(migrated)},
                        capture_output=True, check=True)  # fmt: skip
-        pipeline = [str(BIN / "python"), "-m", "sparkify.pipeline", "--location", str(root)]
+        pipeline = pipeline_command(root)
         pipeline_rows: dict[str, int] = {}
 
         def start_from_the_same_warehouse(env: dict[str, str]) -> None:

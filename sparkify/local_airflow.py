@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -39,13 +38,6 @@ COMPONENTS = {
     "dag-processor": ["airflow", "dag-processor"],
     "triggerer": ["airflow", "triggerer", "--skip-serve-logs"],
 }
-
-
-def free_port() -> int:
-    """A port free on 127.0.0.1: for an Airflow of one's own beside another (tests, benchmarks)."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def components_healthy(port: int) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,13 @@ import time
 STOP_TIMEOUT_SECONDS = 30
 # How often the servers are checked for one that ended by itself.
 POLL_SECONDS = 0.2
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1, for a server of one's own beside others (tests, benchmarks)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def stop(servers: dict[str, subprocess.Popen]) -> None:

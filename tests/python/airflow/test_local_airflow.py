@@ -17,7 +17,8 @@ from support.airflow_home import AIRFLOW_BIN, airflow_env, require_airflow
 from support.project import PROJECT_DIR
 from support.warehouse import make_warehouse
 
-from sparkify.local_airflow import components_healthy, free_port
+from sparkify.local_airflow import components_healthy
+from sparkify.serve import free_port
 
 
 def listening(process: psutil.Process) -> set[tuple[str, int]]:

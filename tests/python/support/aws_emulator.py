@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,6 +27,8 @@ import moto
 from moto.core.responses import ActionResult
 from moto.redshift import responses
 from moto.server import ThreadedMotoServer
+
+from sparkify.serve import free_port
 
 PATCHED_MOTO_VERSION = "5.2.5"
 
@@ -86,12 +87,6 @@ def patch_redshift() -> None:
         return result
 
     responses.RedshiftResponse.create_cluster = create_cluster
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
