@@ -97,7 +97,6 @@ AIRFLOW_ENV = PATH=$(abspath $(AIRFLOW_VENV))/bin:$$PATH \
   AIRFLOW__CORE__LOAD_EXAMPLES=False \
   AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
   AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
-  AIRFLOW__API__BASE_URL=http://localhost:$(AIRFLOW_PORT) \
   DBT_TARGET_PATH=$(CURDIR)/target/airflow \
   SPARKIFY_DUCKDB_PATH=$(CURDIR)/data/sparkify.duckdb
 # Terraform uses a local provider mirror when this machine has one (offline), else the registry.

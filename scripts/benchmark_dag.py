@@ -78,8 +78,6 @@ def scheduler(env: dict[str, str], home: Path) -> Iterator[dict[str, str]]:
     env = env | {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__API__PORT": str(port),
-        # Where the tasks report to the execution API, as make airflow sets it.
-        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         "PATH": f"{AIRFLOW.parent}{os.pathsep}{env['PATH']}",
         # Only the runs triggered here, not the one for the day the DAG is unpaused on.

@@ -58,6 +58,10 @@ def main() -> int:
     # A setting of the environment's own wins.
     for name, value in SETTINGS.items():
         os.environ.setdefault(name, value)
+    # The tasks reach the execution API at the base URL, which Airflow does not derive from the
+    # port: on another port than its default, they would call a server that is not there.
+    if port := os.environ.get("AIRFLOW__API__PORT"):
+        os.environ.setdefault("AIRFLOW__API__BASE_URL", f"http://localhost:{port}")
     try:
         migrated = subprocess.run(["airflow", "db", "migrate"])
     except KeyboardInterrupt:  # Ctrl-C reaches the migration too, in the terminal's group
